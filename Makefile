@@ -1,0 +1,49 @@
+# spotflow: the two set-up commands are `make demo` and `make test`.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+# Debian packages the project builds with; `make deps` installs the missing ones.
+DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
+        libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
+        libssl-dev libtiff-dev libinsighttoolkit5-dev
+
+.PHONY: all deps build build-asan test test-asan demo bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The torch- and ITK-free parts (core, host, their tests) under ASan + UBSan.
+build-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSPOTFLOW_SANITIZE=ON -DSPOTFLOW_WITH_ITK=OFF
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+test-asan: build-asan
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS)
+
+test: build test-asan
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	$(BUILD)/bin/spotflow run examples/recipes/demo.json --out out/demo
+
+bench: build
+	cmake --build $(BUILD) --target spotflow_bench -j$(JOBS)
+	$(BUILD)/bin/spotflow_bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) out

@@ -1,0 +1,1 @@
+int spotflow_core_placeholder_build_only = 0;
