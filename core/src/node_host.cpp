@@ -1,0 +1,150 @@
+#include "node_host.hpp"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "errors.hpp"
+#include "executor.hpp"
+
+namespace spotflow {
+
+void RunState::fail(const std::string& node, const std::string& message) {
+    {
+        std::lock_guard<std::mutex> lock(mu);
+        if (error.empty()) {
+            error = message;
+            failed_node = node;
+        }
+    }
+    cancelled = true;
+}
+
+void RunState::note_interrupt() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (error.empty()) {
+        interrupted = true;
+        error = "interrupted";
+    }
+    cancelled = true;
+}
+
+uint64_t node_seed(uint64_t run_seed, const std::string& node_id) {
+    uint64_t h = 1469598103934665603ull; // FNV-1a of the id
+    for (unsigned char c : node_id) h = (h ^ c) * 1099511628211ull;
+    uint64_t z = run_seed + 0x9e3779b97f4a7c15ull * (h | 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+const char* status_name(spotflow_status s) {
+    switch (s) {
+    case SPOTFLOW_OK: return "ok";
+    case SPOTFLOW_DONE: return "done";
+    case SPOTFLOW_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case SPOTFLOW_ERR_IO: return "I/O error";
+    case SPOTFLOW_ERR_FORMAT: return "bad format";
+    case SPOTFLOW_ERR_UNSUPPORTED: return "unsupported";
+    case SPOTFLOW_ERR_OUT_OF_MEMORY: return "out of memory";
+    case SPOTFLOW_ERR_CANCELLED: return "cancelled";
+    case SPOTFLOW_ERR_INTERNAL: return "internal error";
+    }
+    return "unknown status";
+}
+
+namespace {
+
+NodeHost& self(const spotflow_host* h) { return *static_cast<NodeHost*>(h->host_data); }
+
+void svc_log(const spotflow_host* h, spotflow_log_level level, const char* message) {
+    auto& n = self(h);
+    if (n.run->log) n.run->log(n.node_id, level, message ? message : "");
+}
+
+void svc_progress(const spotflow_host* h, int64_t done, int64_t total) {
+    auto& n = self(h);
+    if (!n.progress) return;
+    n.progress->done = done;
+    n.progress->total = total;
+}
+
+int32_t svc_is_cancelled(const spotflow_host* h) { return self(h).run->stopping() ? 1 : 0; }
+
+void svc_set_error(const spotflow_host* h, spotflow_status status, const char* message) {
+    auto& n = self(h);
+    std::lock_guard<std::mutex> lock(n.mu);
+    n.error = message ? message : "";
+    // One line: a plugin's multi-line message is folded.
+    for (auto& c : n.error)
+        if (c == '\n' || c == '\r') c = ' ';
+    n.error_status = status;
+}
+
+spotflow_status svc_output_path(const spotflow_host* h, const char* name, char* buf, size_t size) {
+    auto& n = self(h);
+    if (!name || !buf) return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    try {
+        const std::string p = n.run->outputs->claim(name).string();
+        if (p.size() + 1 > size) {
+            svc_set_error(h, SPOTFLOW_ERR_IO, fmt::format("output path for '{}' needs {} bytes", name, p.size() + 1).c_str());
+            return SPOTFLOW_ERR_IO;
+        }
+        std::memcpy(buf, p.c_str(), p.size() + 1);
+        return SPOTFLOW_OK;
+    } catch (const std::exception& e) {
+        svc_set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    }
+}
+
+int32_t svc_threads(const spotflow_host* h) { return self(h).run->threads; }
+uint64_t svc_seed(const spotflow_host* h) { return self(h).seed; }
+
+spotflow_status svc_create_loss(const spotflow_host* h, const char* plugin_id, const char* params_json,
+                                spotflow_loss_instance* out) {
+    auto& n = self(h);
+    try {
+        if (!plugin_id || !out) throw UserError("create_loss: plugin id and out must be set");
+        const PluginInfo* info = n.run->registry->find(plugin_id);
+        if (!info) throw UserError(fmt::format("unknown loss plugin '{}'", plugin_id));
+        if (!info->is_loss()) throw UserError(fmt::format("plugin '{}' is not a loss (kind {})", plugin_id, info->desc->kind));
+        nlohmann::json params = params_json && *params_json ? nlohmann::json::parse(params_json) : nlohmann::json::object();
+        info->params_schema->fill_defaults(params);
+        const auto errors = info->params_schema->validate(params);
+        if (!errors.empty())
+            throw UserError(fmt::format("loss '{}' params: {}: {}", plugin_id, errors.front().pointer, errors.front().message));
+        void* loss = info->desc->loss->create(h, params.dump().c_str());
+        if (!loss) return n.error_status ? n.error_status : SPOTFLOW_ERR_INVALID_ARGUMENT;
+        out->loss = info->desc->loss;
+        out->self = loss;
+        return SPOTFLOW_OK;
+    } catch (const std::exception& e) {
+        svc_set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    }
+}
+
+} // namespace
+
+NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_t run_seed)
+    : node_id(std::move(id)), run(run_state), progress(p), seed(node_seed(run_seed, node_id)) {
+    table.abi = SPOTFLOW_ABI_VERSION_INIT;
+    table.host_data = this;
+    table.log = svc_log;
+    table.progress = svc_progress;
+    table.is_cancelled = svc_is_cancelled;
+    table.set_error = svc_set_error;
+    table.output_path = svc_output_path;
+    table.threads = svc_threads;
+    table.seed = svc_seed;
+    table.create_loss = svc_create_loss;
+}
+
+std::string NodeHost::failure_message(spotflow_status status, const char* during) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!error.empty()) return error;
+    return fmt::format("{} failed with status {} ({}) and gave no reason", during, status, status_name(status));
+}
+
+} // namespace spotflow

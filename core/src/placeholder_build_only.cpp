@@ -1,1 +1,0 @@
-int spotflow_core_placeholder_build_only = 0;

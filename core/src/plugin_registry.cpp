@@ -1,0 +1,217 @@
+#include "plugin_registry.hpp"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+namespace spotflow {
+
+struct LoadedLibrary {
+    boost::dll::shared_library lib;
+    const spotflow_plugin_entry* entry = nullptr;
+};
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::set<std::string> kKinds = {"source", "detector", "linker", "gapfiller", "extractor",
+                                      "evaluator", "writer", "figure", "trainer", "loss",
+                                      "segmenter", "classifier", "filter"};
+
+bool valid_id(const char* s) {
+    static const std::regex re("^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$");
+    return s && std::regex_match(s, re);
+}
+
+std::string check_ports(const spotflow_port_desc* ports, uint32_t n, const char* side) {
+    static const std::regex name_re("^[a-z][a-z0-9_]*$");
+    if (n > 0 && !ports) return fmt::format("{} ports are NULL", side);
+    std::set<std::string> seen;
+    for (uint32_t i = 0; i < n; ++i) {
+        const auto& p = ports[i];
+        if (!p.name || !std::regex_match(p.name, name_re))
+            return fmt::format("{} port {} has an invalid name", side, i);
+        if (!seen.insert(p.name).second) return fmt::format("{} port '{}' is declared twice", side, p.name);
+        if (!p.type || !*p.type) return fmt::format("{} port '{}' has no type", side, p.name);
+        if (p.kind != SPOTFLOW_DATA_TENSOR && p.kind != SPOTFLOW_DATA_TABLE)
+            return fmt::format("{} port '{}' has an unknown data kind {}", side, p.name, p.kind);
+    }
+    return "";
+}
+
+std::string hex_sha256(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return "";
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    std::vector<char> buf(1 << 16);
+    while (in) {
+        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        EVP_DigestUpdate(ctx, buf.data(), static_cast<size_t>(in.gcount()));
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+    return out;
+}
+
+} // namespace
+
+std::string PluginInfo::library_sha256() const {
+    static std::mutex mu;
+    static std::map<std::string, std::string> cache;
+    std::lock_guard<std::mutex> lock(mu);
+    auto& h = cache[path.string()];
+    if (h.empty()) h = hex_sha256(path);
+    return h;
+}
+
+std::string check_descriptor(const spotflow_plugin_desc& d) {
+    if (!valid_id(d.id)) return fmt::format("invalid plugin id '{}' (want dotted lower-case, e.g. detect.wavelet)",
+                                            d.id ? d.id : "");
+    if (!d.version || !std::regex_match(d.version, std::regex("^[0-9]+\\.[0-9]+\\.[0-9]+([-+].*)?$")))
+        return fmt::format("plugin '{}' has an invalid version (want semver)", d.id);
+    if (!d.summary || !*d.summary) return fmt::format("plugin '{}' has no summary", d.id);
+    if (!d.kind || !kKinds.count(d.kind)) return fmt::format("plugin '{}' has an unknown kind '{}'", d.id, d.kind ? d.kind : "");
+    const bool loss = std::strcmp(d.kind, "loss") == 0;
+    if (loss) {
+        if (!d.loss || d.node) return fmt::format("loss plugin '{}' must set the loss vtable and only it", d.id);
+        const auto& v = *d.loss;
+        if (!v.create || !v.compute || !v.parameter_count || !v.parameter || !v.destroy)
+            return fmt::format("loss plugin '{}' leaves a vtable function NULL", d.id);
+        if (d.n_inputs || d.n_outputs) return fmt::format("loss plugin '{}' must not declare ports", d.id);
+    } else {
+        if (!d.node || d.loss) return fmt::format("plugin '{}' must set the node vtable and only it", d.id);
+        const auto& v = *d.node;
+        if (!v.create || !v.finish || !v.destroy) return fmt::format("plugin '{}' leaves create, finish or destroy NULL", d.id);
+        if (d.n_inputs == 0 && !v.pull) return fmt::format("source plugin '{}' has no pull function", d.id);
+        if (d.n_inputs > 0 && !v.process) return fmt::format("plugin '{}' has inputs but no process function", d.id);
+    }
+    if (auto r = check_ports(d.inputs, d.n_inputs, "input"); !r.empty()) return fmt::format("plugin '{}': {}", d.id, r);
+    if (auto r = check_ports(d.outputs, d.n_outputs, "output"); !r.empty()) return fmt::format("plugin '{}': {}", d.id, r);
+    if (!d.params_schema) return fmt::format("plugin '{}' has no params schema", d.id);
+    return "";
+}
+
+PluginRegistry::PluginRegistry() = default;
+PluginRegistry::~PluginRegistry() = default;
+PluginRegistry::PluginRegistry(PluginRegistry&&) noexcept = default;
+PluginRegistry& PluginRegistry::operator=(PluginRegistry&&) noexcept = default;
+
+void PluginRegistry::add_folder(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return;
+    folders_.push_back(dir);
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".so") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) add_library(f);
+}
+
+void PluginRegistry::add_library(const fs::path& file) {
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(file, ec);
+    if (std::find(loaded_files_.begin(), loaded_files_.end(), canonical) != loaded_files_.end()) return;
+    loaded_files_.push_back(canonical);
+
+    auto lib = std::make_shared<LoadedLibrary>();
+    // RTLD_NODELETE: a plugin is never unmapped, so nothing taken from it
+    // (vtables, static strings, thread-local destructors of LibTorch or ITK)
+    // can dangle during shutdown.
+    const auto mode = static_cast<boost::dll::load_mode::type>(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    boost::dll::fs::error_code dll_ec;
+    lib->lib.load(boost::dll::fs::path(file.string()), dll_ec, mode);
+    if (dll_ec) {
+        const char* why = dlerror();
+        problems_.push_back({file, fmt::format("cannot load: {}", why ? why : dll_ec.message())});
+        return;
+    }
+    if (!lib->lib.has(SPOTFLOW_ENTRY_SYMBOL)) {
+        problems_.push_back({file, "not a spotflow plugin: no 'spotflow_entry' symbol"});
+        return;
+    }
+    lib->entry = &lib->lib.get<const spotflow_plugin_entry>(SPOTFLOW_ENTRY_SYMBOL);
+    const auto abi = lib->entry->abi;
+    if (abi.major != SPOTFLOW_ABI_MAJOR) {
+        problems_.push_back({file, fmt::format("built for plugin ABI {}.{}, this host speaks {}.{}: rebuild it "
+                                               "against this spotflow SDK",
+                                               abi.major, abi.minor, SPOTFLOW_ABI_MAJOR, SPOTFLOW_ABI_MINOR)});
+        return;
+    }
+    if (!lib->entry->plugin_count || !lib->entry->plugin) {
+        problems_.push_back({file, "spotflow_entry leaves plugin_count or plugin NULL"});
+        return;
+    }
+    const uint32_t n = lib->entry->plugin_count();
+    for (uint32_t i = 0; i < n; ++i) {
+        const spotflow_plugin_desc* d = lib->entry->plugin(i);
+        if (!d) {
+            problems_.push_back({file, fmt::format("plugin {} of {}: descriptor is NULL", i, n)});
+            continue;
+        }
+        if (auto why = check_descriptor(*d); !why.empty()) {
+            problems_.push_back({file, why});
+            continue;
+        }
+        auto info = std::make_unique<PluginInfo>();
+        info->library = lib;
+        info->desc = d;
+        info->path = file;
+        try {
+            info->params_schema = std::make_unique<JsonSchema>(nlohmann::json::parse(d->params_schema));
+        } catch (const std::exception& e) {
+            problems_.push_back({file, fmt::format("plugin '{}': params schema: {}", d->id, e.what())});
+            continue;
+        }
+        if (const auto it = plugins_.find(d->id); it != plugins_.end()) {
+            problems_.push_back({file, fmt::format("plugin '{}' is already provided by {}; this one is ignored", d->id,
+                                                   it->second->path.string())});
+            continue;
+        }
+        plugins_.emplace(d->id, std::move(info));
+    }
+}
+
+const PluginInfo* PluginRegistry::find(const std::string& id) const {
+    const auto it = plugins_.find(id);
+    return it == plugins_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const PluginInfo*> PluginRegistry::all() const {
+    std::vector<const PluginInfo*> out;
+    for (const auto& [id, p] : plugins_) out.push_back(p.get());
+    return out;
+}
+
+std::vector<fs::path> default_plugin_folders() {
+    std::vector<fs::path> out;
+    boost::dll::fs::error_code ec;
+    const auto exe = boost::dll::program_location(ec);
+    if (!ec) out.push_back(fs::path(exe.parent_path().string()) / ".." / "lib" / "spotflow" / "plugins");
+    if (const char* env = std::getenv("SPOTFLOW_PLUGIN_PATH")) {
+        std::stringstream ss(env);
+        std::string item;
+        while (std::getline(ss, item, ':'))
+            if (!item.empty()) out.emplace_back(item);
+    }
+    return out;
+}
+
+} // namespace spotflow

@@ -1,0 +1,69 @@
+// Finds plugin libraries, loads them with Boost.DLL, checks their ABI and
+// descriptors, and keeps every library loaded for as long as anything taken
+// from it (descriptors, vtables, instances) may be used.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "json_schema.hpp"
+#include "spotflow/plugin.h"
+
+namespace spotflow {
+
+struct LoadedLibrary; // holds the boost::dll::shared_library
+
+struct PluginInfo {
+    std::shared_ptr<LoadedLibrary> library; // keeps desc and its vtables alive
+    const spotflow_plugin_desc* desc = nullptr;
+    std::filesystem::path path;
+    std::unique_ptr<JsonSchema> params_schema;
+
+    bool is_source() const { return desc->node && desc->n_inputs == 0; }
+    bool is_loss() const { return desc->loss != nullptr; }
+    // SHA-256 of the library file, hex; computed on first use.
+    std::string library_sha256() const;
+};
+
+struct LoadProblem {
+    std::filesystem::path path;
+    std::string reason;
+};
+
+class PluginRegistry {
+public:
+    PluginRegistry();
+    ~PluginRegistry();
+    PluginRegistry(PluginRegistry&&) noexcept;
+    PluginRegistry& operator=(PluginRegistry&&) noexcept;
+
+    // Loads every *.so in `dir` (not recursive); a missing folder is skipped.
+    void add_folder(const std::filesystem::path& dir);
+    // Loads one library. Problems are recorded, never thrown: the rest load.
+    void add_library(const std::filesystem::path& file);
+
+    const PluginInfo* find(const std::string& id) const;
+    std::vector<const PluginInfo*> all() const; // sorted by id
+    const std::vector<LoadProblem>& problems() const { return problems_; }
+    const std::vector<std::filesystem::path>& folders() const { return folders_; }
+
+private:
+    std::map<std::string, std::unique_ptr<PluginInfo>> plugins_;
+    std::vector<LoadProblem> problems_;
+    std::vector<std::filesystem::path> folders_;
+    std::vector<std::filesystem::path> loaded_files_;
+};
+
+// The folders searched before a recipe's own plugin_paths: the bundled
+// folder next to the executable (../lib/spotflow/plugins), then each entry
+// of SPOTFLOW_PLUGIN_PATH (colon-separated).
+std::vector<std::filesystem::path> default_plugin_folders();
+
+// Checks a descriptor's own consistency; returns the reason it is invalid,
+// or "" if it is fine.
+std::string check_descriptor(const spotflow_plugin_desc& d);
+
+} // namespace spotflow

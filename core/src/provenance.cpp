@@ -1,0 +1,58 @@
+#include "provenance.hpp"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "spotflow/version.h"
+#include "version_info.hpp"
+
+namespace spotflow {
+
+std::string utc_now_iso8601() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+nlohmann::json make_run_json(const RunRecord& r) {
+    using nlohmann::json;
+    const ExecuteResult& res = *r.result;
+    json j;
+    j["spotflow_version"] = kSpotflowVersion;
+    j["plugin_abi"] = fmt::format("{}.{}", SPOTFLOW_ABI_MAJOR, SPOTFLOW_ABI_MINOR);
+    j["command_line"] = r.command_line;
+    j["started_at"] = r.started_at;
+    j["finished_at"] = utc_now_iso8601();
+    j["status"] = res.status == ExecuteResult::Status::Ok ? "ok"
+                  : res.status == ExecuteResult::Status::Interrupted ? "interrupted" : "failed";
+    j["exit_code"] = res.status == ExecuteResult::Status::Ok ? 0 : res.status == ExecuteResult::Status::Interrupted ? 130 : 1;
+    if (!res.error.empty()) j["error"] = res.error;
+    if (!res.failed_node.empty()) j["failed_node"] = res.failed_node;
+    j["threads"] = r.threads;
+    j["seed"] = r.graph->seed;
+    j["wall_seconds"] = res.wall_seconds;
+    j["recipe"] = r.graph->resolved_recipe;
+    j["plugins"] = json::array();
+    for (const auto& n : r.graph->nodes)
+        j["plugins"].push_back({{"node", n.id},
+                                {"plugin", n.plugin->desc->id},
+                                {"version", n.plugin->desc->version},
+                                {"library", n.plugin->path.string()},
+                                {"sha256", n.plugin->library_sha256()}});
+    j["nodes"] = json::array();
+    for (const auto& n : res.nodes)
+        j["nodes"].push_back({{"id", n.id},
+                              {"plugin", n.plugin},
+                              {"busy_seconds", n.busy_seconds},
+                              {"wall_seconds", n.wall_seconds},
+                              {"packets_in", n.packets_in},
+                              {"packets_out", n.packets_out}});
+    j["outputs"] = r.outputs;
+    return j;
+}
+
+} // namespace spotflow

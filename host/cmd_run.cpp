@@ -1,0 +1,153 @@
+// spotflow run / validate / graph: a recipe from file to result.
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "console.hpp"
+#include "errors.hpp"
+#include "executor.hpp"
+#include "provenance.hpp"
+#include "recipe.hpp"
+
+namespace spotflow::cli {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_interrupt{false};
+
+extern "C" void on_sigint(int) {
+    if (g_interrupt.exchange(true)) std::_Exit(kInterrupted); // a second Ctrl-C: leave now
+}
+
+std::map<std::string, std::string> parse_inputs(const std::vector<std::string>& items) {
+    std::map<std::string, std::string> out;
+    for (const auto& item : items) {
+        const auto eq = item.find('=');
+        const std::string name = eq == std::string::npos ? "" : item.substr(0, eq);
+        const std::string path = eq == std::string::npos ? item : item.substr(eq + 1);
+        if (path.empty()) throw UserError(fmt::format("--input '{}': the path is empty", item));
+        if (!out.emplace(name, path).second) throw UserError(fmt::format("--input '{}' is given twice", name));
+    }
+    return out;
+}
+
+void check_input_files(const ResolvedGraph& g) {
+    for (const auto& [name, path] : g.inputs) {
+        std::error_code ec;
+        if (!fs::exists(path, ec)) throw UserError(fmt::format("input '{}': no such file '{}'", name, path));
+        if (::access(path.c_str(), R_OK) != 0) throw UserError(fmt::format("input '{}': cannot read '{}': permission denied", name, path));
+    }
+}
+
+struct Prepared {
+    PluginRegistry registry;
+    ResolvedGraph graph;
+};
+
+std::unique_ptr<Prepared> prepare(const RecipeArgs& args) {
+    auto p = std::make_unique<Prepared>();
+    for (const auto& dir : default_plugin_folders()) p->registry.add_folder(dir);
+    Recipe recipe = load_recipe_file(args.recipe);
+    for (const auto& s : args.sets) apply_override(recipe, s);
+    ResolveOptions opt;
+    opt.inputs = parse_inputs(args.inputs);
+    opt.seed = args.seed;
+    p->graph = resolve_recipe(recipe, p->registry, opt);
+    return p;
+}
+
+void write_json_atomically(const fs::path& path, const nlohmann::json& j) {
+    const fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".spotflow-partial");
+    {
+        std::ofstream out(tmp);
+        out << j.dump(2) << "\n";
+        if (!out) throw UserError(fmt::format("cannot write '{}'", path.string()));
+    }
+    fs::rename(tmp, path);
+}
+
+} // namespace
+
+int validate(const RecipeArgs& args) {
+    auto p = prepare(args);
+    fmt::print("{}: ok ({} nodes, {} edges)\n", args.recipe, p->graph.nodes.size(), p->graph.edges.size());
+    return kOk;
+}
+
+int graph(const RecipeArgs& args) {
+    auto p = prepare(args);
+    const auto& g = p->graph;
+    fmt::print("digraph \"{}\" {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n", g.name);
+    for (const auto& n : g.nodes) fmt::print("  \"{}\" [label=\"{}\\n{}\"];\n", n.id, n.id, n.plugin->desc->id);
+    for (const auto& e : g.edges) {
+        const auto& from = g.nodes[e.from.node];
+        const auto& to = g.nodes[e.to.node];
+        const auto& port = from.plugin->desc->outputs[e.from.port];
+        fmt::print("  \"{}\" -> \"{}\" [label=\"{} → {}\\n({})\"];\n", from.id, to.id, port.name,
+                   to.plugin->desc->inputs[e.to.port].name, port.type);
+    }
+    fmt::print("}}\n");
+    return kOk;
+}
+
+int run(const RunArgs& args) {
+    auto p = prepare(args);
+    const ResolvedGraph& g = p->graph;
+    check_input_files(g);
+    for (const auto& pr : p->registry.problems()) print_warning(fmt::format("skipped {}: {}", pr.path.string(), pr.reason));
+
+    const fs::path out_dir = args.out.empty() ? fs::path("out") / g.name : fs::path(args.out);
+    OutputFolder outputs(out_dir);
+
+    const int threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    RunRecord record;
+    record.command_line = args.argv;
+    record.started_at = utc_now_iso8601();
+    record.threads = threads;
+    record.graph = &g;
+
+    std::signal(SIGINT, on_sigint);
+    ExecuteOptions opt;
+    opt.threads = threads;
+    opt.interrupt = &g_interrupt;
+    std::unique_ptr<ProgressDisplay> display;
+    opt.log = [&display, &args](const std::string& node, int32_t level, const std::string& msg) {
+        if (level == SPOTFLOW_LOG_DEBUG && !args.verbose) return;
+        if (level < SPOTFLOW_LOG_WARNING && args.quiet) return;
+        if (display) display->log(node, level, msg);
+    };
+    Executor executor(g, p->registry, outputs, opt);
+    display = std::make_unique<ProgressDisplay>(executor.progress(), !args.quiet);
+    const ExecuteResult result = executor.run();
+    display.reset();
+    std::signal(SIGINT, SIG_DFL);
+    record.result = &result;
+
+    if (result.status != ExecuteResult::Status::Ok) {
+        outputs.rollback();
+        write_json_atomically(out_dir / "run.json", make_run_json(record));
+        if (result.status == ExecuteResult::Status::Interrupted) {
+            print_error("interrupted; no output was kept (see run.json)");
+            return kInterrupted;
+        }
+        print_error(result.error);
+        return kRunFailed;
+    }
+
+    record.outputs = outputs.commit();
+    record.outputs.push_back("run.json");
+    write_json_atomically(out_dir / "run.json", make_run_json(record));
+    if (!args.quiet) {
+        fmt::print("{}: done in {:.2f} s, {} outputs in {}\n", g.name, result.wall_seconds, record.outputs.size(),
+                   out_dir.string());
+        for (const auto& o : record.outputs) fmt::print("  {}\n", (out_dir / o).string());
+    }
+    return kOk;
+}
+
+} // namespace spotflow::cli

@@ -1,0 +1,87 @@
+// spotflow: run microscopy analysis recipes made of plugins.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "console.hpp"
+#include "errors.hpp"
+#include "version_info.hpp"
+
+namespace {
+
+void add_recipe_options(CLI::App* cmd, spotflow::cli::RecipeArgs& a) {
+    cmd->add_option("recipe", a.recipe, "Recipe file (JSON)")->required();
+    cmd->add_option("-i,--input", a.inputs, "Bind a recipe input: NAME=PATH, or PATH when the recipe has one input");
+    cmd->add_option("-s,--set", a.sets, "Override a parameter: NODE.PARAM=VALUE (VALUE as JSON, else a string)");
+    cmd->add_option("--seed", a.seed, "Seed of the run (overrides the recipe's)");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace spotflow::cli;
+    CLI::App app{"spotflow: microscopy analysis recipes made of plugins", "spotflow"};
+    app.set_version_flag("--version", fmt::format("spotflow {} (plugin ABI {}.{})", spotflow::kSpotflowVersion,
+                                                  SPOTFLOW_ABI_MAJOR, SPOTFLOW_ABI_MINOR));
+    app.require_subcommand(1);
+
+    RunArgs run_args;
+    auto* run_cmd = app.add_subcommand("run", "Run a recipe");
+    add_recipe_options(run_cmd, run_args);
+    run_cmd->add_option("-o,--out", run_args.out, "Output folder (default: out/<recipe name>)");
+    run_cmd->add_option("-j,--threads", run_args.threads, "Threads to use (default: all cores)")->check(CLI::Range(1, 1024));
+    run_cmd->add_flag("-q,--quiet", run_args.quiet, "No progress display and no summary");
+    run_cmd->add_flag("-v,--verbose", run_args.verbose, "Show plugins' debug messages");
+
+    RecipeArgs check_args;
+    auto* validate_cmd = app.add_subcommand("validate", "Check a recipe, its params and its wiring without running it");
+    add_recipe_options(validate_cmd, check_args);
+
+    RecipeArgs graph_args;
+    auto* graph_cmd = app.add_subcommand("graph", "Print a recipe's graph in Graphviz DOT");
+    add_recipe_options(graph_cmd, graph_args);
+
+    bool plugins_json = false;
+    auto* plugins_cmd = app.add_subcommand("plugins", "List the plugins found, with their ports and params");
+    plugins_cmd->add_flag("--json", plugins_json, "Machine-readable output");
+
+    std::string describe_id;
+    bool describe_json = false;
+    auto* describe_cmd = app.add_subcommand("describe", "Show one plugin: ports, params, defaults");
+    describe_cmd->add_option("plugin", describe_id, "Plugin id, e.g. read.tiff")->required();
+    describe_cmd->add_flag("--json", describe_json, "Machine-readable output (includes the params JSON Schema)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        print_error(fmt::format("{} (see spotflow --help)", e.what()));
+        return kBadInput;
+    }
+
+    try {
+        if (*run_cmd) {
+            run_args.argv.assign(argv, argv + argc);
+            return run(run_args);
+        }
+        if (*validate_cmd) return validate(check_args);
+        if (*graph_cmd) return graph(graph_args);
+        if (*plugins_cmd) return plugins(plugins_json);
+        if (*describe_cmd) return describe(describe_id, describe_json);
+    } catch (const spotflow::UserErrors& e) {
+        for (const auto& line : e.all()) print_error(line);
+        return kBadInput;
+    } catch (const spotflow::UserError& e) {
+        print_error(e.what());
+        return kBadInput;
+    } catch (const std::exception& e) {
+        print_error(fmt::format("internal error: {}", e.what()));
+        return kRunFailed;
+    }
+    return kBadInput;
+}
