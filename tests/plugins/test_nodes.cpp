@@ -162,6 +162,7 @@ const spotflow_plugin_desc counter_desc = {
 struct Summary {
     const spotflow_host* host;
     std::string file;
+    std::string note;
     int64_t rows = 0;
     double sum = 0;
     int64_t last_frame = -1;
@@ -170,7 +171,7 @@ struct Summary {
 
 void* summary_create(const spotflow_host* h, const char* params) {
     const json p = json::parse(params);
-    return new Summary{h, p["file"]};
+    return new Summary{h, p["file"], p["note"]};
 }
 
 spotflow_status summary_process(void* self, int32_t, const spotflow_packet* in, const spotflow_emitter*) {
@@ -199,7 +200,8 @@ spotflow_status summary_finish(void* self, const spotflow_emitter* out) {
         char path[4096];
         if (const auto st = s.host->output_path(s.host, s.file.c_str(), path, sizeof path); st != SPOTFLOW_OK) return st;
         std::ofstream f(path);
-        f << s.rows << " " << s.sum << " " << (s.ordered ? "ordered" : "unordered") << "\n";
+        f << s.rows << " " << s.sum << " " << (s.ordered ? "ordered" : "unordered") << (s.note.empty() ? "" : " ")
+          << s.note << "\n";
     }
     spotflow::TableBuilder b;
     const auto rows = b.add_column("rows", spotflow::ColumnType::Int64);
@@ -219,7 +221,8 @@ const spotflow_node_vtable summary_vt = {summary_create, nullptr, summary_proces
 const spotflow_plugin_desc summary_desc = {
     "test.summary", "1.0.0", "Counts rows and sums values", "evaluator", summary_in, 1, 1, summary_out,
     R"({"type":"object","additionalProperties":false,"properties":{
-        "file":{"type":"string","default":"","description":"output file; empty for none"}}})",
+        "file":{"type":"string","default":"","description":"output file; empty for none"},
+        "note":{"type":"string","default":"","description":"written after the counts"}}})",
     &summary_vt, nullptr};
 
 const spotflow_plugin_desc* const all[] = {&count_desc, &movie_desc, &counter_desc, &summary_desc};
