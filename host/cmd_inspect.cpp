@@ -40,7 +40,8 @@ nlohmann::json plugin_json(const PluginInfo& p, bool with_schema) {
                         {"outputs", ports_json(d.outputs, d.n_outputs)}};
     nlohmann::json params = nlohmann::json::object();
     const auto& schema = p.params_schema->json();
-    for (const auto& [name, s] : schema.value("properties", nlohmann::json::object()).items())
+    const auto props = schema.value("properties", nlohmann::json::object());
+    for (const auto& [name, s] : props.items())
         params[name] = s.contains("default") ? s["default"] : nlohmann::json();
     j["params"] = params;
     if (with_schema) j["params_schema"] = schema;
@@ -85,7 +86,8 @@ int plugins(bool json) {
             fmt::print("{:<22} {:<8} {:<10} {}\n", d.id, d.version, d.kind, d.summary);
             if (!p->is_loss()) fmt::print("{:22} in: {}  ->  out: {}\n", "", ports_line(d.inputs, d.n_inputs), ports_line(d.outputs, d.n_outputs));
             std::string params;
-            for (const auto& [name, s] : p->params_schema->json().value("properties", nlohmann::json::object()).items())
+            const auto props = p->params_schema->json().value("properties", nlohmann::json::object());
+            for (const auto& [name, s] : props.items())
                 params += fmt::format("{}{}={}", params.empty() ? "" : " ", name, s.contains("default") ? s["default"].dump() : "(required)");
             if (!params.empty()) fmt::print("{:22} params: {}\n", "", params);
         }

@@ -198,7 +198,8 @@ private:
 };
 
 // Read access to a struct record batch. Numeric columns of any Arrow integer
-// or float format read as double or int64; utf8 ("u", "U") as string_view.
+// or float format but float16 read as double or int64; utf8 ("u", "U") as
+// string_view.
 class TableView {
 public:
     // Throws std::invalid_argument naming what is wrong with the batch.
@@ -211,11 +212,11 @@ public:
                                         " columns but the array " + std::to_string(array.n_children));
         for (int64_t i = 0; i < schema.n_children; ++i) {
             const char* f = schema.children[i]->format;
-            if (!f || !(std::strlen(f) == 1 && std::strchr("bcCsSiIlLfgeuU", f[0])))
-                throw std::invalid_argument("column '" + std::string(schema.children[i]->name) +
+            if (!f || !(std::strlen(f) == 1 && std::strchr("bcCsSiIlLfguU", f[0])))
+                throw std::invalid_argument("column '" + std::string(column_name(i)) +
                                             "' has unsupported Arrow format '" + (f ? f : "") + "'");
             if (array.children[i]->length + array.children[i]->offset < array.length + array.offset)
-                throw std::invalid_argument("column '" + std::string(schema.children[i]->name) + "' is too short");
+                throw std::invalid_argument("column '" + std::string(column_name(i)) + "' is too short");
         }
     }
 

@@ -1,0 +1,157 @@
+// loss.bce: binary cross-entropy on logits with a positive-class weight, as
+// torch.nn.BCEWithLogitsLoss(pos_weight=p). See README.md for the formula.
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "spotflow/plugin.h"
+#include "spotflow/tensor.hpp"
+
+namespace {
+
+struct Bce {
+    const spotflow_host* host;
+    double pos_weight;
+    bool mean; // reduction "mean", else "sum"
+};
+
+std::string shape_of(const DLTensor& t) {
+    std::string s = "[";
+    for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+    return s + "]";
+}
+
+bool same_shape(const DLTensor& a, const DLTensor& b) {
+    return a.ndim == b.ndim && std::equal(a.shape, a.shape + a.ndim, b.shape);
+}
+
+// Throws naming `name` unless t is a compact CPU float32 tensor (or uint8,
+// if allowed) of the logits' shape.
+void check(const DLTensor& t, const std::string& name, const DLTensor& logits, bool uint8_ok = false) {
+    using namespace spotflow;
+    if (!same_dtype(t.dtype, dl_dtype<float>()) && !(uint8_ok && same_dtype(t.dtype, dl_dtype<uint8_t>())))
+        throw std::invalid_argument(name + " is " + dtype_name(t.dtype) + ", expected float32" +
+                                    (uint8_ok ? " or uint8" : ""));
+    if (t.device.device_type != kDLCPU) throw std::invalid_argument(name + " is not on the CPU");
+    if (!is_compact(t)) throw std::invalid_argument(name + " is not compact row-major");
+    if (!same_shape(t, logits))
+        throw std::invalid_argument(name + " has shape " + shape_of(t) + ", predictions[0] " + shape_of(logits));
+}
+
+// log(1 + exp(x)), without overflow for large x nor loss of precision for very negative x.
+double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+
+double sigmoid(double x) {
+    const double e = std::exp(-std::abs(x)); // never overflows
+    return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+// Per element, with w = 1 + (p - 1) y:
+//   loss = -(p y log s(z) + (1 - y) log(1 - s(z))) = (1 - y) z + w softplus(-z)
+//   dloss/dz = (1 - y) - w s(-z)
+double compute(const Bce& b, const spotflow_loss_io& io) {
+    if (io.n_predictions != 1 || io.n_targets != 1 || !io.predictions[0] || !io.targets[0])
+        throw std::invalid_argument("expected one prediction and one target tensor, got " +
+                                    std::to_string(io.n_predictions) + " and " + std::to_string(io.n_targets));
+    const DLTensor& logits = *io.predictions[0];
+    check(logits, "predictions[0]", logits);
+    check(*io.targets[0], "targets[0]", logits);
+    if (io.mask) check(*io.mask, "mask", logits, true);
+    DLTensor* const grad_t = io.gradients ? io.gradients[0] : nullptr;
+    if (grad_t) check(*grad_t, "gradients[0]", logits);
+
+    const float* z = spotflow::TensorView<float>(logits).data();
+    const float* y = spotflow::TensorView<float>(*io.targets[0]).data();
+    float* grad = grad_t ? spotflow::TensorView<float>(*grad_t).mutable_data() : nullptr;
+    const int64_t n = spotflow::element_count(logits);
+    const auto kept = [&](int64_t i) { return !io.mask || spotflow::element_as_double(*io.mask, i) != 0; };
+
+    int64_t counted = 0;
+    for (int64_t i = 0; i < n; ++i) counted += kept(i);
+    const double scale = b.mean && counted > 0 ? 1.0 / static_cast<double>(counted) : 1.0;
+    const double p = b.pos_weight;
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        if (!kept(i)) {
+            if (grad) grad[i] = 0;
+            continue;
+        }
+        const double zi = z[i], yi = y[i]; // in double: (1 - y) z in float would lose digits
+        if (!(yi >= 0 && yi <= 1))
+            throw std::invalid_argument("targets[0] element " + std::to_string(i) + " is " + std::to_string(yi) +
+                                        ", outside [0, 1]");
+        const double w = 1 + (p - 1) * yi;
+        total += (1 - yi) * zi + w * softplus(-zi);
+        if (grad) grad[i] = static_cast<float>(scale * ((1 - yi) - w * sigmoid(-zi)));
+    }
+    return scale * total;
+}
+
+void* create(const spotflow_host* host, const char* params_json) {
+    try {
+        const auto params = nlohmann::json::parse(params_json);
+        const std::string reduction = params.at("reduction").get<std::string>();
+        if (reduction != "mean" && reduction != "sum")
+            throw std::invalid_argument("params: reduction must be \"mean\" or \"sum\", not \"" + reduction + "\"");
+        const double pos_weight = params.at("pos_weight").get<double>();
+        if (!(pos_weight > 0)) throw std::invalid_argument("params: pos_weight must be > 0");
+        return new Bce{host, pos_weight, reduction == "mean"};
+    } catch (const std::exception& e) {
+        host->set_error(host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        return nullptr;
+    }
+}
+
+spotflow_status compute_abi(void* self, const spotflow_loss_io* io, double* loss) {
+    const auto& b = *static_cast<Bce*>(self);
+    try {
+        *loss = compute(b, *io);
+        return SPOTFLOW_OK;
+    } catch (const std::exception& e) {
+        b.host->set_error(b.host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    }
+}
+
+int32_t parameter_count(void*) { return 0; }
+
+spotflow_status parameter(void* self, int32_t i, DLTensor**, DLTensor**) {
+    const auto& b = *static_cast<Bce*>(self);
+    b.host->set_error(b.host, SPOTFLOW_ERR_INVALID_ARGUMENT,
+                      ("loss.bce has no learnable parameters (asked for " + std::to_string(i) + ")").c_str());
+    return SPOTFLOW_ERR_INVALID_ARGUMENT;
+}
+
+void destroy(void* self) { delete static_cast<Bce*>(self); }
+
+const spotflow_loss_vtable vtable = {create, compute_abi, parameter_count, parameter, destroy};
+
+const char* const schema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "pos_weight": {"type": "number", "exclusiveMinimum": 0, "default": 1.0,
+      "description": "Weight of the positive class (y = 1) terms; > 1 favours recall, e.g. 2.0 for MAGIK's edge classifier."},
+    "reduction": {"type": "string", "enum": ["mean", "sum"], "default": "mean",
+      "description": "mean: over the unmasked elements (0 if there are none); sum: their sum."}
+  }
+})";
+
+const spotflow_plugin_desc descriptor = {
+    "loss.bce", "1.0.0", "Binary cross-entropy on logits, with pos_weight and an optional mask", "loss",
+    nullptr, 0, 0, nullptr, // a loss has no ports
+    schema,
+    nullptr, &vtable, // loss, not node
+};
+
+uint32_t plugin_count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &descriptor : nullptr; }
+
+} // namespace
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, plugin_count, plugin};
