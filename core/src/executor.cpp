@@ -39,13 +39,13 @@ struct PacketBox {
 
 struct Envelope {
     enum class Kind { Data, EndOfStream, Pull, Start } kind = Kind::Data;
-    int32_t port = 0;
+    spotflow_input input{0, 0, nullptr};
     std::shared_ptr<PacketBox> box;
 };
 
 struct Target {
     NodeState* node;
-    int32_t port;
+    spotflow_input input; // as the target sees it: its port, the edge's index, our "node.port"
 };
 
 } // namespace
@@ -103,7 +103,7 @@ Token::~Token() {
             resume = true;
         }
     }
-    if (resume && s.impl->accepting) s.impl->enqueue(s, Envelope{Envelope::Kind::Pull, 0, nullptr});
+    if (resume && s.impl->accepting) s.impl->enqueue(s, Envelope{Envelope::Kind::Pull, {}, nullptr});
 }
 
 struct EmitContext {
@@ -153,7 +153,7 @@ spotflow_status emit(const spotflow_emitter* out, int32_t port, spotflow_packet*
     if (ctx.impl->run.stopping()) return SPOTFLOW_ERR_CANCELLED;
     box->token = ctx.token;
     ++n.packets_out;
-    for (const auto& t : n.targets[port]) ctx.impl->enqueue(*t.node, Envelope{Envelope::Kind::Data, t.port, box});
+    for (const auto& t : n.targets[port]) ctx.impl->enqueue(*t.node, Envelope{Envelope::Kind::Data, t.input, box});
     return SPOTFLOW_OK;
 }
 
@@ -175,6 +175,7 @@ Executor::Impl::Impl(const ResolvedGraph& gr, const PluginRegistry& registry, Ou
         n->spec = &spec;
         n->vt = spec.plugin->desc->node;
         n->host = std::make_unique<NodeHost>(spec.id, &run, p.get(), graph.seed);
+        n->host->input_sources.resize(spec.plugin->desc->n_inputs);
         n->targets.resize(spec.plugin->desc->n_outputs);
         n->tokens = n->tokens_total = tokens;
         NodeState* raw = n.get();
@@ -193,9 +194,20 @@ Executor::Impl::Impl(const ResolvedGraph& gr, const PluginRegistry& registry, Ou
         nodes.push_back(std::move(n));
     }
     for (const auto& e : graph.edges) {
-        nodes[e.from.node]->targets[e.from.port].push_back({nodes[e.to.node].get(), e.to.port});
-        ++nodes[e.to.node]->open_edges;
+        NodeState& to = *nodes[e.to.node];
+        const auto& from = graph.nodes[e.from.node];
+        auto& sources = to.host->input_sources[static_cast<size_t>(e.to.port)];
+        sources.push_back(from.id + "." + from.plugin->desc->outputs[e.from.port].name);
+        nodes[e.from.node]->targets[e.from.port].push_back(
+            {&to, {e.to.port, static_cast<int32_t>(sources.size() - 1), nullptr}});
+        ++to.open_edges;
     }
+    // The source names are final now: point the targets at them.
+    for (auto& n : nodes)
+        for (auto& port : n->targets)
+            for (auto& t : port)
+                t.input.source = t.node->host->input_sources[static_cast<size_t>(t.input.port)]
+                                     [static_cast<size_t>(t.input.edge)].c_str();
 }
 
 void Executor::Impl::enqueue(NodeState& n, Envelope e) {
@@ -224,7 +236,7 @@ void Executor::Impl::finish_node(NodeState& n) {
     if (!check_status(n, s, "finish")) return;
     n.host->progress->finished = true;
     for (auto& port : n.targets)
-        for (const auto& t : port) enqueue(*t.node, Envelope{Envelope::Kind::EndOfStream, t.port, nullptr});
+        for (const auto& t : port) enqueue(*t.node, Envelope{Envelope::Kind::EndOfStream, t.input, nullptr});
 }
 
 void Executor::Impl::handle(NodeState& n, Envelope e) {
@@ -256,7 +268,7 @@ void Executor::Impl::handle(NodeState& n, Envelope e) {
             n.last = Clock::now();
             if (s == SPOTFLOW_OK) {
                 ctx.token.reset();
-                enqueue(n, Envelope{Envelope::Kind::Pull, 0, nullptr});
+                enqueue(n, Envelope{Envelope::Kind::Pull, {}, nullptr});
             } else if (s == SPOTFLOW_DONE) {
                 {
                     std::lock_guard<std::mutex> lock(n.mu);
@@ -274,7 +286,7 @@ void Executor::Impl::handle(NodeState& n, Envelope e) {
             spotflow_emitter out{&ctx, &emit};
             ++n.packets_in;
             const auto t0 = Clock::now();
-            const spotflow_status s = n.vt->process(n.self, e.port, &e.box->packet, &out);
+            const spotflow_status s = n.vt->process(n.self, &e.input, &e.box->packet, &out);
             n.busy += seconds_since(t0);
             n.last = Clock::now();
             check_status(n, s, "process");
@@ -320,10 +332,14 @@ ExecuteResult Executor::run() {
     }
 
     if (created == im.nodes.size()) {
+        // Decide every start before the first enqueue: once a source runs,
+        // open_edges of the nodes downstream start changing.
+        std::vector<std::pair<NodeState*, Envelope::Kind>> starts;
         for (auto& n : im.nodes) {
-            if (n->spec->plugin->is_source()) im.enqueue(*n, Envelope{Envelope::Kind::Pull, 0, nullptr});
-            else if (n->open_edges == 0) im.enqueue(*n, Envelope{Envelope::Kind::Start, 0, nullptr});
+            if (n->spec->plugin->is_source()) starts.emplace_back(n.get(), Envelope::Kind::Pull);
+            else if (n->open_edges == 0) starts.emplace_back(n.get(), Envelope::Kind::Start);
         }
+        for (const auto& [node, kind] : starts) im.enqueue(*node, Envelope{kind, {}, nullptr});
         im.g.wait_for_all();
         if (im.options.interrupt && im.options.interrupt->load()) im.run.note_interrupt();
     }

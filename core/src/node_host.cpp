@@ -125,6 +125,18 @@ spotflow_status svc_create_loss(const spotflow_host* h, const char* plugin_id, c
     }
 }
 
+int32_t svc_input_count(const spotflow_host* h, int32_t port) {
+    const auto& s = self(h).input_sources;
+    return port >= 0 && static_cast<size_t>(port) < s.size() ? static_cast<int32_t>(s[static_cast<size_t>(port)].size()) : 0;
+}
+
+const char* svc_input_source(const spotflow_host* h, int32_t port, int32_t edge) {
+    const auto& s = self(h).input_sources;
+    if (port < 0 || static_cast<size_t>(port) >= s.size()) return nullptr;
+    const auto& edges = s[static_cast<size_t>(port)];
+    return edge >= 0 && static_cast<size_t>(edge) < edges.size() ? edges[static_cast<size_t>(edge)].c_str() : nullptr;
+}
+
 } // namespace
 
 NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_t run_seed)
@@ -139,6 +151,8 @@ NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_
     table.threads = svc_threads;
     table.seed = svc_seed;
     table.create_loss = svc_create_loss;
+    table.input_count = svc_input_count;
+    table.input_source = svc_input_source;
 }
 
 std::string NodeHost::failure_message(spotflow_status status, const char* during) {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "output_folder.hpp"
 #include "plugin_registry.hpp"
@@ -43,6 +44,8 @@ struct NodeHost {
     RunState* run = nullptr;
     NodeProgress* progress = nullptr;
     uint64_t seed = 0;
+
+    std::vector<std::vector<std::string>> input_sources; // per input port, per edge: "node.port"
 
     std::mutex mu;
     std::string error;             // last set_error message

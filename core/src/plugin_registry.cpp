@@ -204,7 +204,7 @@ std::vector<fs::path> default_plugin_folders() {
     std::vector<fs::path> out;
     boost::dll::fs::error_code ec;
     const auto exe = boost::dll::program_location(ec);
-    if (!ec) out.push_back(fs::path(exe.parent_path().string()) / ".." / "lib" / "spotflow" / "plugins");
+    if (!ec) out.push_back((fs::path(exe.parent_path().string()) / SPOTFLOW_PLUGIN_RELDIR).lexically_normal());
     if (const char* env = std::getenv("SPOTFLOW_PLUGIN_PATH")) {
         std::stringstream ss(env);
         std::string item;

@@ -119,7 +119,7 @@ void* counter_create(const spotflow_host* h, const char* params) {
     return new FrameCounter{h, p["sleep_ms"], p["fail_at_frame"]};
 }
 
-spotflow_status counter_process(void* self, int32_t, const spotflow_packet* in, const spotflow_emitter* out) {
+spotflow_status counter_process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter* out) {
     auto& s = *static_cast<FrameCounter*>(self);
     if (s.sleep_ms) std::this_thread::sleep_for(std::chrono::milliseconds(s.sleep_ms));
     const DLTensor& t = in->tensor->dl_tensor;
@@ -174,7 +174,7 @@ void* summary_create(const spotflow_host* h, const char* params) {
     return new Summary{h, p["file"], p["note"]};
 }
 
-spotflow_status summary_process(void* self, int32_t, const spotflow_packet* in, const spotflow_emitter*) {
+spotflow_status summary_process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
     auto& s = *static_cast<Summary*>(self);
     spotflow::TableView v(in->schema, in->array);
     const int64_t frame = v.find("frame");

@@ -58,6 +58,11 @@ public:
         h_.threads = [](const spotflow_host*) { return int32_t{2}; };
         h_.seed = [](const spotflow_host*) { return uint64_t{42}; };
         h_.create_loss = nullptr;
+        h_.input_count = [](const spotflow_host* h, int32_t port) {
+            const auto& c = self(h)->input_counts;
+            return port >= 0 && static_cast<size_t>(port) < c.size() ? c[static_cast<size_t>(port)] : int32_t{1};
+        };
+        h_.input_source = [](const spotflow_host*, int32_t, int32_t) -> const char* { return "test.input"; };
     }
     const spotflow_host* get() const { return &h_; }
 
@@ -65,6 +70,7 @@ public:
     std::string error;
     spotflow_status error_status = 0;
     bool cancelled = false;
+    std::vector<int32_t> input_counts; // per port; 1 where not set
 
 private:
     static FakeHost* self(const spotflow_host* h) { return static_cast<FakeHost*>(h->host_data); }
@@ -118,7 +124,10 @@ public:
         return s == SPOTFLOW_DONE ? SPOTFLOW_OK : s;
     }
     spotflow_status pull_once() { return vt_->pull(self_, &emitter_); }
-    spotflow_status process(int32_t port, const spotflow_packet& p) { return vt_->process(self_, port, &p, &emitter_); }
+    spotflow_status process(int32_t port, const spotflow_packet& p, int32_t edge = 0) {
+        const spotflow_input in{port, edge, "test.input"};
+        return vt_->process(self_, &in, &p, &emitter_);
+    }
     spotflow_status finish() { return vt_->finish(self_, &emitter_); }
 
     std::vector<std::unique_ptr<OwnedPacket>> emitted;

@@ -83,6 +83,16 @@ typedef struct spotflow_host {
      * [main-thread: only from within the node's create] */
     spotflow_status (*create_loss)(const struct spotflow_host* host, const char* plugin_id,
                                    const char* params_json, struct spotflow_loss_instance* out);
+
+    /* input_count: how many edges the recipe connects to input port `port`
+     * (0 for an unconnected optional input). Known from create on, e.g. for
+     * an evaluator comparing one track set per tracker. [thread-safe] */
+    int32_t (*input_count)(const struct spotflow_host* host, int32_t port);
+
+    /* input_source: the upstream "node.port" of edge `edge` of input `port`,
+     * or NULL if there is no such edge. Owned by the host, valid until
+     * destroy. [thread-safe] */
+    const char* (*input_source)(const struct spotflow_host* host, int32_t port, int32_t edge);
 } spotflow_host;
 
 #ifdef __cplusplus

@@ -42,6 +42,14 @@ typedef struct spotflow_emitter {
     spotflow_status (*emit)(const struct spotflow_emitter* out, int32_t port, spotflow_packet* packet);
 } spotflow_emitter;
 
+/* Where a packet given to process came from. */
+typedef struct spotflow_input {
+    int32_t port;       /* index into the descriptor's inputs */
+    int32_t edge;       /* which of the port's edges, from 0, in recipe order;
+                           always 0 unless the port is SPOTFLOW_PORT_MULTIPLE */
+    const char* source; /* the upstream "node.port"; valid during the call */
+} spotflow_input;
+
 typedef struct spotflow_node_vtable {
     /* create: params_json is the node's params as JSON text, already
      * validated against the plugin's schema and completed with its defaults.
@@ -58,11 +66,12 @@ typedef struct spotflow_node_vtable {
      * [any thread, never concurrently for one instance] */
     spotflow_status (*pull)(void* self, const spotflow_emitter* out);
 
-    /* process: one packet arrived on input port `port`. The packet is
-     * borrowed, read-only, and valid only for this call: copy what you keep.
+    /* process: one packet arrived on input->port, through input->edge.
+     * Packets of one edge arrive in stream order. The packet is borrowed,
+     * read-only, and valid only for this call: copy what you keep.
      * NULL for sources.
      * [any thread, never concurrently for one instance] */
-    spotflow_status (*process)(void* self, int32_t port, const spotflow_packet* packet,
+    spotflow_status (*process)(void* self, const spotflow_input* input, const spotflow_packet* packet,
                                const spotflow_emitter* out);
 
     /* finish: every input has ended. Emit what needs the whole stream;

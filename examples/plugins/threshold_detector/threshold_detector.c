@@ -1,6 +1,6 @@
 /* threshold_detector.c: a complete spotflow plugin in plain C99, written as
  * the SDK's worked example. It finds bright spots in a movie: a pixel is a
- * spot when it is a strict 3x3 local maximum and exceeds its frame's
+ * spot when it is a 3x3 local maximum and exceeds its frame's
  * background by `threshold` robust standard deviations.
  *
  * Everything a plugin needs is here, top to bottom:
@@ -264,7 +264,7 @@ static int detect_frame(const detector* d, const double* img, double* scratch, i
     for (i = 0; i < n; i++) scratch[i] = fabs(img[i] - background);
     /* 1.4826 x MAD estimates a Gaussian's standard deviation and ignores the
      * spots. If over half the pixels equal the median, MAD is 0 and every
-     * strict maximum above the background counts. */
+     * local maximum above the background counts. */
     sigma = 1.4826 * median(scratch, n);
     level = background + d->threshold * sigma;
 
@@ -274,9 +274,13 @@ static int detect_frame(const detector* d, const double* img, double* scratch, i
             double sum = 0, weight = 0, wx = 0, wy = 0;
             int dx, dy;
             if (!(*c > level)) continue;
-            if (!(*c > c[-w - 1] && *c > c[-w] && *c > c[-w + 1] && *c > c[-1] && *c > c[1] &&
-                  *c > c[w - 1] && *c > c[w] && *c > c[w + 1]))
-                continue; /* not a strict maximum: plateaus yield nothing */
+            /* A maximum of its 3x3 neighbourhood. Ties are common (integer
+             * counts, a spot centred between two pixels): the first pixel of
+             * a tie in raster order wins, so a plateau yields one spot,
+             * not none and not two. */
+            if (!(*c > c[-w - 1] && *c > c[-w] && *c > c[-w + 1] && *c > c[-1] && *c >= c[1] &&
+                  *c >= c[w - 1] && *c >= c[w] && *c >= c[w + 1]))
+                continue;
             for (dy = -1; dy <= 1; dy++) {
                 for (dx = -1; dx <= 1; dx++) {
                     const double v = c[dy * w + dx] - background;
@@ -397,7 +401,8 @@ static int make_batch(detections* found, struct ArrowSchema* schema, struct Arro
 /* ---- The node's lifecycle --------------------------------------------- */
 
 /* One chunk in, one table batch out. The packet is borrowed for this call. */
-static spotflow_status td_process(void* self, int32_t port, const spotflow_packet* in, const spotflow_emitter* out)
+static spotflow_status td_process(void* self, const spotflow_input* input, const spotflow_packet* in,
+                                  const spotflow_emitter* out)
 {
     const detector* d = self;
     const spotflow_host* host = d->host;
@@ -410,8 +415,7 @@ static spotflow_status td_process(void* self, int32_t port, const spotflow_packe
     double* img;
     detections found;
     spotflow_packet packet;
-
-    (void)port; /* the only input port, 0 */
+    (void)input; /* one input port with one edge: nothing to tell apart */
     if (t->device.device_type != kDLCPU) return fail(host, SPOTFLOW_ERR_UNSUPPORTED, "the movie is not on the CPU");
     if (t->ndim != 3)
         return fail(host, SPOTFLOW_ERR_UNSUPPORTED, "expected a T x H x W movie, got %d dimensions", t->ndim);

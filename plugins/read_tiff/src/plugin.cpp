@@ -1,0 +1,164 @@
+// read.tiff: the movie source. Opens the file at create (so a bad path fails
+// before any data flows) and emits one chunk of frames per pull.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "errors.hpp"
+#include "itk_source.hpp"
+#include "spotflow/plugin.h"
+#include "spotflow/tensor.hpp"
+#include "tiff_source.hpp"
+
+namespace read_tiff {
+namespace {
+
+constexpr const char* kSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["path"],
+  "properties": {
+    "path": {"type": "string", "minLength": 1,
+             "description": "The movie: multi-page TIFF or BigTIFF, or an image ITK reads (.mha, .nrrd, .nii, .mrc)."},
+    "chunk_frames": {"type": "integer", "minimum": 1, "default": 16,
+                     "description": "Frames per emitted chunk; memory use follows it."},
+    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
+                      "description": "Lateral pixel size in nm; 0 takes it from the file's resolution tags."},
+    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
+                         "description": "Time between frames in s; 0 takes it from the file (ImageJ finterval)."},
+    "channel": {"type": "integer", "minimum": 0, "default": 0,
+                "description": "Channel index recorded in the stream info."},
+    "allow_truncated": {"type": "boolean", "default": false,
+                        "description": "Read the whole pages of a TIFF whose page chain is broken (an interrupted acquisition) instead of failing; a warning says how many."}
+  }
+})";
+
+struct Params {
+    std::string path;
+    int64_t chunk_frames;
+    double pixel_size_nm;
+    double frame_interval_s;
+    int32_t channel;
+    bool allow_truncated;
+};
+
+Params parse_params(const char* json) {
+    try {
+        const auto j = nlohmann::json::parse(json);
+        Params p{j.at("path").get<std::string>(), j.at("chunk_frames").get<int64_t>(),
+                 j.at("pixel_size_nm").get<double>(), j.at("frame_interval_s").get<double>(),
+                 j.at("channel").get<int32_t>(), j.at("allow_truncated").get<bool>()};
+        if (p.chunk_frames < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "chunk_frames must be at least 1");
+        return p;
+    } catch (const nlohmann::json::exception& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
+    }
+}
+
+// TIFF by its signature; anything else goes to ITK.
+std::unique_ptr<MovieSource> open_movie(const spotflow_host* host, const std::string& path, bool allow_truncated) {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+    unsigned char head[4] = {};
+    const size_t n = f ? std::fread(head, 1, sizeof head, f.get()) : 0;
+    if (!f || std::ferror(f.get()))
+        throw PluginError(SPOTFLOW_ERR_IO, "cannot open movie '" + path + "': " + std::strerror(errno));
+    f.reset();
+    if (has_tiff_magic(head, n)) return std::make_unique<TiffSource>(host, path, allow_truncated);
+    return std::make_unique<ItkSource>(path);
+}
+
+DLManagedTensor* allocate(DLDataType t, std::vector<int64_t> shape) {
+    using spotflow::make_tensor;
+    switch (t.code) {
+    case kDLUInt:
+        if (t.bits == 8) return make_tensor<uint8_t>(std::move(shape));
+        if (t.bits == 16) return make_tensor<uint16_t>(std::move(shape));
+        if (t.bits == 32) return make_tensor<uint32_t>(std::move(shape));
+        break;
+    case kDLInt:
+        if (t.bits == 8) return make_tensor<int8_t>(std::move(shape));
+        if (t.bits == 16) return make_tensor<int16_t>(std::move(shape));
+        if (t.bits == 32) return make_tensor<int32_t>(std::move(shape));
+        break;
+    case kDLFloat:
+        if (t.bits == 32) return make_tensor<float>(std::move(shape));
+        if (t.bits == 64) return make_tensor<double>(std::move(shape));
+        break;
+    }
+    throw std::logic_error("no tensor type for " + spotflow::dtype_name(t));
+}
+
+struct Reader {
+    const spotflow_host* host;
+    Params params;
+    std::unique_ptr<MovieSource> source;
+    int64_t next_frame = 0;
+};
+
+void* create(const spotflow_host* host, const char* params_json) {
+    Reader* reader = nullptr;
+    guarded(host, "opening the movie", [&] {
+        Params p = parse_params(params_json);
+        auto source = open_movie(host, p.path, p.allow_truncated);
+        reader = new Reader{host, std::move(p), std::move(source)};
+        return SPOTFLOW_OK;
+    });
+    return reader;
+}
+
+spotflow_status pull(void* self, const spotflow_emitter* out) {
+    auto& r = *static_cast<Reader*>(self);
+    return guarded(r.host, "reading movie '" + r.params.path + "'", [&]() -> spotflow_status {
+        const MovieLayout& m = r.source->layout();
+        if (r.next_frame >= m.frames) return SPOTFLOW_DONE;
+        const int64_t count = std::min(r.params.chunk_frames, m.frames - r.next_frame);
+
+        std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)> tensor(
+            allocate(m.dtype, {count, m.height, m.width}), spotflow::release_tensor);
+        r.source->read_frames(r.next_frame, count, tensor->dl_tensor.data);
+
+        spotflow_packet packet{};
+        packet.kind = SPOTFLOW_DATA_TENSOR;
+        packet.info.frame_offset = r.next_frame;
+        packet.info.frame_count = count;
+        packet.info.total_frames = m.frames;
+        packet.info.pixel_size_nm = r.params.pixel_size_nm > 0 ? r.params.pixel_size_nm : m.pixel_size_nm;
+        packet.info.frame_interval_s = r.params.frame_interval_s > 0 ? r.params.frame_interval_s : m.frame_interval_s;
+        packet.info.channel = r.params.channel;
+        packet.tensor = tensor.release();
+        r.next_frame += count;
+        r.host->progress(r.host, r.next_frame, m.frames);
+        return out->emit(out, 0, &packet);
+    });
+}
+
+spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
+
+void destroy(void* self) { delete static_cast<Reader*>(self); }
+
+const spotflow_node_vtable kVtable = {create, pull, nullptr, finish, destroy};
+
+const spotflow_port_desc kOutputs[] = {
+    {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "The movie, T x H x W chunks in the file's pixel type"}};
+
+const spotflow_plugin_desc kDescriptor = {
+    "read.tiff", "1.0.0",  "Reads a multi-page TIFF/BigTIFF movie (or an image ITK reads) in chunks of frames",
+    "source",    nullptr,  0,
+    1,           kOutputs, kSchema,
+    &kVtable,    nullptr};
+
+uint32_t plugin_count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
+
+} // namespace
+} // namespace read_tiff
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
+                                                                         read_tiff::plugin_count, read_tiff::plugin};

@@ -1,0 +1,256 @@
+#include "tiff_source.hpp"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "calibration.hpp"
+#include "errors.hpp"
+#include "spotflow/tensor.hpp"
+
+namespace read_tiff {
+namespace {
+
+struct PageFormat {
+    uint32_t width = 0;
+    uint32_t height = 0;
+    uint16_t samples = 1;
+    uint16_t bits = 1;
+    uint16_t sample_format = SAMPLEFORMAT_UINT;
+    uint16_t photometric = PHOTOMETRIC_MINISBLACK;
+    uint16_t compression = COMPRESSION_NONE;
+};
+
+PageFormat page_format(TIFF* t) {
+    PageFormat f;
+    TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &f.width);
+    TIFFGetField(t, TIFFTAG_IMAGELENGTH, &f.height);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &f.samples);
+    TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &f.bits);
+    TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &f.sample_format);
+    TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &f.photometric);
+    TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &f.compression);
+    return f;
+}
+
+std::optional<DLDataType> dtype_of(const PageFormat& f) {
+    const uint8_t bits = static_cast<uint8_t>(f.bits);
+    switch (f.sample_format) {
+    case SAMPLEFORMAT_UINT:
+    case SAMPLEFORMAT_VOID: // "undefined": cameras use it for plain counts
+        if (bits == 8 || bits == 16 || bits == 32) return DLDataType{kDLUInt, bits, 1};
+        break;
+    case SAMPLEFORMAT_INT:
+        if (bits == 8 || bits == 16 || bits == 32) return DLDataType{kDLInt, bits, 1};
+        break;
+    case SAMPLEFORMAT_IEEEFP:
+        if (bits == 32 || bits == 64) return DLDataType{kDLFloat, bits, 1};
+        break;
+    }
+    return std::nullopt;
+}
+
+// One line from libtiff's printf-style message.
+std::string format_message(const char* fmt, va_list ap, const std::string& path) {
+    char buf[512];
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::string m(buf);
+    std::replace(m.begin(), m.end(), '\n', ' ');
+    // Some messages start with the file name, which our own line names already.
+    if (m.rfind(path + ": ", 0) == 0) m.erase(0, path.size() + 2);
+    return m;
+}
+
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+std::string page_of(int64_t page, const std::string& path) {
+    return "page " + std::to_string(page) + " of movie " + quoted(path);
+}
+
+// The checks every page must pass on its own: one greyscale sample of a
+// supported pixel type.
+DLDataType supported_dtype(const PageFormat& f, int64_t page, const std::string& path) {
+    if (f.samples != 1)
+        throw PluginError(SPOTFLOW_ERR_UNSUPPORTED,
+                          page_of(page, path) + " has " + std::to_string(f.samples) +
+                              " samples per pixel (RGB or interleaved channels); only single-sample greyscale "
+                              "pages are supported");
+    if (f.photometric == PHOTOMETRIC_PALETTE)
+        throw PluginError(SPOTFLOW_ERR_UNSUPPORTED,
+                          page_of(page, path) + " is a palette-colour image; only greyscale pages are supported");
+    const auto dtype = dtype_of(f);
+    if (!dtype)
+        throw PluginError(SPOTFLOW_ERR_UNSUPPORTED,
+                          page_of(page, path) + " has " + std::to_string(f.bits) +
+                              "-bit samples of TIFF sample format " + std::to_string(f.sample_format) +
+                              "; supported: 8/16/32-bit unsigned and signed integers, 32/64-bit floats");
+    if (!TIFFIsCODECConfigured(f.compression))
+        throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, page_of(page, path) + " uses TIFF compression " +
+                                                        std::to_string(f.compression) +
+                                                        ", which this build of libtiff cannot decode");
+    if (f.width == 0 || f.height == 0) throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path) + " has no pixels");
+    return *dtype;
+}
+
+} // namespace
+
+bool has_tiff_magic(const unsigned char* h, size_t n) {
+    if (n < 4) return false;
+    const bool ii = h[0] == 'I' && h[1] == 'I' && (h[2] == 42 || h[2] == 43) && h[3] == 0;
+    const bool mm = h[0] == 'M' && h[1] == 'M' && h[2] == 0 && (h[3] == 42 || h[3] == 43);
+    return ii || mm;
+}
+
+TiffSource::TiffSource(const spotflow_host* host, std::string path, bool allow_truncated)
+    : host_(host), path_(std::move(path)) {
+    std::unique_ptr<TIFFOpenOptions, void (*)(TIFFOpenOptions*)> opts(TIFFOpenOptionsAlloc(), TIFFOpenOptionsFree);
+    if (!opts) throw std::bad_alloc();
+    TIFFOpenOptionsSetErrorHandlerExtR(opts.get(), &TiffSource::on_error, this);
+    TIFFOpenOptionsSetWarningHandlerExtR(opts.get(), &TiffSource::on_warning, this);
+    tif_.reset(TIFFOpenExt(path_.c_str(), "r", opts.get()));
+    if (!tif_) throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read movie " + quoted(path_) + ": " + take_error());
+
+    // A truncated file (an interrupted acquisition, a partial copy) leaves a
+    // broken link after the last whole page. Reading on would silently
+    // analyse part of the movie, so it fails unless the user asks for the
+    // pages found. A page whose pixels are cut short fails when it is read.
+    const tdir_t pages = TIFFNumberOfDirectories(tif_.get());
+    if (!error_.empty() && !allow_truncated)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, "movie " + quoted(path_) + " is truncated or corrupt after page " +
+                                                   std::to_string(pages) + " (" + take_error() +
+                                                   "); set allow_truncated to read the pages before it");
+    if (!error_.empty())
+        host_->log(
+            host_, SPOTFLOW_LOG_WARNING,
+            ("movie " + quoted(path_) + ": " + take_error() + "; reading the " + std::to_string(pages) + " pages found")
+                .c_str());
+
+    const PageFormat f = page_format(tif_.get());
+    layout_.dtype = supported_dtype(f, 0, path_);
+    layout_.frames = pages;
+    layout_.width = f.width;
+    layout_.height = f.height;
+
+    char* description = nullptr;
+    float x_resolution = 0;
+    uint16_t resolution_unit = RESUNIT_NONE;
+    TIFFGetField(tif_.get(), TIFFTAG_IMAGEDESCRIPTION, &description);
+    TIFFGetField(tif_.get(), TIFFTAG_XRESOLUTION, &x_resolution);
+    TIFFGetFieldDefaulted(tif_.get(), TIFFTAG_RESOLUTIONUNIT, &resolution_unit);
+    const Calibration c = parse_calibration(description ? description : "", x_resolution, resolution_unit);
+    layout_.pixel_size_nm = c.pixel_size_nm;
+    layout_.frame_interval_s = c.frame_interval_s;
+    if (c.imagej_channels > 1)
+        host_->log(host_, SPOTFLOW_LOG_WARNING,
+                   ("movie " + quoted(path_) + " is an ImageJ hyperstack of " + std::to_string(c.imagej_channels) +
+                    " channels; its pages are read in file order, one frame each")
+                       .c_str());
+}
+
+void TiffSource::read_frames(int64_t first, int64_t count, void* dst) {
+    auto* out = static_cast<unsigned char*>(dst);
+    for (int64_t i = 0; i < count; ++i) read_page(first + i, out + i * layout_.frame_bytes());
+}
+
+void TiffSource::read_page(int64_t page, unsigned char* dst) {
+    go_to_page(page);
+    check_page(page);
+    if (TIFFIsTiled(tif_.get())) read_tiles(page, dst);
+    else read_strips(page, dst);
+}
+
+// Pages are read in order, so libtiff only ever steps to the next directory.
+void TiffSource::go_to_page(int64_t page) {
+    if (page == page_) return;
+    if (page != page_ + 1) throw std::logic_error("TiffSource: pages must be read in order");
+    if (!TIFFReadDirectory(tif_.get())) fail_read(page);
+    page_ = page;
+}
+
+void TiffSource::check_page(int64_t page) const {
+    const PageFormat f = page_format(tif_.get());
+    const DLDataType dtype = supported_dtype(f, page, path_);
+    if (f.width != layout_.width || f.height != layout_.height)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " is " + std::to_string(f.width) + "x" +
+                                                   std::to_string(f.height) + " pixels, but page 0 is " +
+                                                   std::to_string(layout_.width) + "x" +
+                                                   std::to_string(layout_.height));
+    if (!spotflow::same_dtype(dtype, layout_.dtype))
+        throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " holds " + spotflow::dtype_name(dtype) +
+                                                   " pixels, but page 0 holds " + spotflow::dtype_name(layout_.dtype));
+}
+
+void TiffSource::read_strips(int64_t page, unsigned char* dst) {
+    const tmsize_t want = layout_.frame_bytes();
+    tmsize_t got = 0;
+    const uint32_t strips = TIFFNumberOfStrips(tif_.get());
+    for (uint32_t s = 0; s < strips && got < want; ++s) {
+        const tmsize_t n = TIFFReadEncodedStrip(tif_.get(), s, dst + got, want - got);
+        if (n < 0) fail_read(page);
+        got += n;
+    }
+    if (got != want)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read " + page_of(page, path_) + ": its strips hold " +
+                                                   std::to_string(got) + " bytes, expected " + std::to_string(want));
+}
+
+void TiffSource::read_tiles(int64_t page, unsigned char* dst) {
+    uint32_t tile_w = 0, tile_h = 0;
+    TIFFGetField(tif_.get(), TIFFTAG_TILEWIDTH, &tile_w);
+    TIFFGetField(tif_.get(), TIFFTAG_TILELENGTH, &tile_h);
+    if (tile_w == 0 || tile_h == 0)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read " + page_of(page, path_) + ": tiles of size 0");
+    std::vector<unsigned char> tile(static_cast<size_t>(TIFFTileSize(tif_.get())));
+    const size_t px = layout_.dtype.bits / 8;
+    const auto width = static_cast<uint32_t>(layout_.width);
+    const auto height = static_cast<uint32_t>(layout_.height);
+    for (uint32_t y = 0; y < height; y += tile_h) {
+        for (uint32_t x = 0; x < width; x += tile_w) {
+            const uint32_t index = TIFFComputeTile(tif_.get(), x, y, 0, 0);
+            if (TIFFReadEncodedTile(tif_.get(), index, tile.data(), static_cast<tmsize_t>(tile.size())) < 0)
+                fail_read(page);
+            const uint32_t rows = std::min(tile_h, height - y);
+            const uint32_t cols = std::min(tile_w, width - x);
+            for (uint32_t r = 0; r < rows; ++r)
+                std::memcpy(dst + ((size_t{y} + r) * width + x) * px, tile.data() + size_t{r} * tile_w * px, cols * px);
+        }
+    }
+}
+
+void TiffSource::fail_read(int64_t page) {
+    throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read " + page_of(page, path_) + ": " + take_error());
+}
+
+std::string TiffSource::take_error() {
+    std::string e = error_.empty() ? std::string("libtiff reported no reason") : std::move(error_);
+    error_.clear();
+    return e;
+}
+
+// Both handlers run inside libtiff's C code: nothing may propagate out.
+int TiffSource::on_error(TIFF*, void* self, const char*, const char* fmt, va_list ap) {
+    auto* s = static_cast<TiffSource*>(self);
+    try {
+        // The first error is the cause; later ones follow from it.
+        if (s->error_.empty()) s->error_ = format_message(fmt, ap, s->path_);
+    } catch (...) {
+    }
+    return 1; // handled: libtiff must not print
+}
+
+int TiffSource::on_warning(TIFF*, void* self, const char*, const char* fmt, va_list ap) {
+    auto* s = static_cast<TiffSource*>(self);
+    try {
+        // Mostly unknown private tags (ImageJ's, vendors'): debug noise.
+        s->host_->log(s->host_, SPOTFLOW_LOG_DEBUG,
+                      ("movie '" + s->path_ + "': " + format_message(fmt, ap, s->path_)).c_str());
+    } catch (...) {
+    }
+    return 1;
+}
+
+} // namespace read_tiff

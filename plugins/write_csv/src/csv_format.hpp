@@ -1,0 +1,20 @@
+// Table batches as CSV text: a header of column names, then one line per
+// row. Integers print as integers, floats in their shortest round-trip form,
+// nulls and NaN as empty fields; fields are quoted per RFC 4180 only when
+// they hold a comma, a quote or a line break. Lines end in "\n".
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "spotflow/table.hpp"
+
+namespace write_csv {
+
+void append_header(std::string& out, const spotflow::TableView& table);
+void append_rows(std::string& out, const spotflow::TableView& table);
+
+// A field as RFC 4180 wants it: quoted, with quotes doubled, when needed.
+void append_field(std::string& out, std::string_view text);
+
+} // namespace write_csv

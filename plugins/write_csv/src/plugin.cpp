@@ -1,0 +1,159 @@
+// write.csv: writes the table it receives as CSV in the run's output folder,
+// batch by batch as they arrive.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "csv_format.hpp"
+#include "errors.hpp"
+#include "spotflow/plugin.h"
+
+namespace write_csv {
+namespace {
+
+constexpr const char* kSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["file"],
+  "properties": {
+    "file": {"type": "string", "minLength": 1,
+             "description": "Name of the CSV file inside the run's output folder, e.g. \"detections.csv\"."}
+  }
+})";
+
+std::string parse_file_param(const char* json) {
+    try {
+        return nlohmann::json::parse(json).at("file").get<std::string>();
+    } catch (const nlohmann::json::exception& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
+    }
+}
+
+std::string output_path(const spotflow_host* host, const std::string& file) {
+    char buf[4096];
+    const spotflow_status s = host->output_path(host, file.c_str(), buf, sizeof buf);
+    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
+        throw PluginError(s,
+                          "output file '" + file + "' leaves the output folder or is already written by another node");
+    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + file + "': the output folder is not writable");
+    return buf;
+}
+
+struct Writer {
+    Writer(const spotflow_host* host, std::string file, std::string path)
+        : host(host), file(std::move(file)), path(std::move(path)) {}
+
+    const spotflow_host* host;
+    std::string file;
+    std::string path;
+    std::unique_ptr<FILE, int (*)(FILE*)> out{nullptr, std::fclose}; // opened by the first batch
+    std::vector<std::string> columns;                                // names of the first batch
+    int64_t rows = 0;
+
+    [[noreturn]] void fail_io() const {
+        throw PluginError(SPOTFLOW_ERR_IO, "cannot write '" + path + "': " + std::strerror(errno));
+    }
+
+    // Later batches must repeat the first batch's column names, in order.
+    void check_same_columns(const spotflow::TableView& t) const {
+        const std::string where = fmt::format("the batch starting at row {}", rows);
+        const size_t n = std::max(columns.size(), static_cast<size_t>(t.columns()));
+        for (size_t c = 0; c < n; ++c) {
+            if (c >= static_cast<size_t>(t.columns()))
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                  fmt::format("{} lacks column '{}' of the first batch", where, columns[c]));
+            const std::string_view name = t.column_name(static_cast<int64_t>(c));
+            if (c >= columns.size())
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                  fmt::format("{} has column '{}', which the first batch lacks", where, name));
+            if (name != columns[c])
+                throw PluginError(
+                    SPOTFLOW_ERR_INVALID_ARGUMENT,
+                    fmt::format("{} has column '{}' where the first batch has '{}'", where, name, columns[c]));
+        }
+    }
+
+    void write(const std::string& text) {
+        if (std::fwrite(text.data(), 1, text.size(), out.get()) != text.size()) fail_io();
+    }
+};
+
+void* create(const spotflow_host* host, const char* params_json) {
+    Writer* writer = nullptr;
+    guarded(host, "creating write.csv", [&] {
+        std::string file = parse_file_param(params_json);
+        std::string path = output_path(host, file);
+        writer = new Writer(host, std::move(file), std::move(path));
+        return SPOTFLOW_OK;
+    });
+    return writer;
+}
+
+spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
+    auto& w = *static_cast<Writer*>(self);
+    return guarded(w.host, "writing '" + w.file + "'", [&] {
+        if (packet->kind != SPOTFLOW_DATA_TABLE)
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "write.csv received a tensor; it writes tables");
+        const spotflow::TableView table = [&] {
+            try {
+                return spotflow::TableView(packet->schema, packet->array);
+            } catch (const std::invalid_argument& e) {
+                throw PluginError(SPOTFLOW_ERR_FORMAT, e.what());
+            }
+        }();
+
+        std::string text;
+        if (!w.out) {
+            w.out.reset(std::fopen(w.path.c_str(), "wb"));
+            if (!w.out) w.fail_io();
+            for (int64_t c = 0; c < table.columns(); ++c) w.columns.emplace_back(table.column_name(c));
+            append_header(text, table);
+        } else {
+            w.check_same_columns(table);
+        }
+        append_rows(text, table);
+        w.write(text);
+        w.rows += table.rows();
+        return SPOTFLOW_OK;
+    });
+}
+
+spotflow_status finish(void* self, const spotflow_emitter*) {
+    auto& w = *static_cast<Writer*>(self);
+    return guarded(w.host, "closing '" + w.file + "'", [&] {
+        if (!w.out) {
+            w.host->log(w.host, SPOTFLOW_LOG_WARNING, ("no table arrived; '" + w.file + "' was not written").c_str());
+            return SPOTFLOW_OK;
+        }
+        if (std::fclose(w.out.release()) != 0) w.fail_io();
+        return SPOTFLOW_OK;
+    });
+}
+
+void destroy(void* self) { delete static_cast<Writer*>(self); }
+
+const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+
+const spotflow_port_desc kInputs[] = {
+    {"table", SPOTFLOW_TYPE_TABLE, SPOTFLOW_DATA_TABLE, 0, "Any table; every batch with the same columns"}};
+
+const spotflow_plugin_desc kDescriptor = {
+    "write.csv", "1.0.0", "Writes a table as a CSV file, batch by batch", "writer", kInputs, 1, 0, nullptr, kSchema,
+    &kVtable,    nullptr};
+
+uint32_t plugin_count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
+
+} // namespace
+} // namespace write_csv
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
+                                                                         write_csv::plugin_count, write_csv::plugin};

@@ -1,0 +1,39 @@
+// A libtiff handle whose errors and warnings stay with it: libtiff never
+// prints, and its first error becomes part of the plugin's one-line error.
+#pragma once
+
+#include <tiffio.h>
+
+#include <string>
+
+#include "spotflow/host.h"
+
+namespace write_tiff {
+
+class TiffFile {
+public:
+    // mode as for TIFFOpen ("w", "w8", "r+"); throws PluginError (IO).
+    TiffFile(const spotflow_host* host, std::string path, const char* mode);
+    ~TiffFile();
+    TiffFile(const TiffFile&) = delete;
+    TiffFile& operator=(const TiffFile&) = delete;
+
+    TIFF* get() const { return tif_; }
+    const std::string& path() const { return path_; }
+
+    // libtiff's first error since the last call, for an error line.
+    std::string take_error();
+    // Flushes and closes; throws PluginError (IO) if the last writes fail.
+    void close();
+
+private:
+    static int on_error(TIFF*, void* self, const char* module, const char* fmt, va_list ap);
+    static int on_warning(TIFF*, void* self, const char* module, const char* fmt, va_list ap);
+
+    const spotflow_host* host_;
+    std::string path_;
+    std::string error_;
+    TIFF* tif_ = nullptr;
+};
+
+} // namespace write_tiff
