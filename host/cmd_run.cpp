@@ -49,10 +49,12 @@ struct Prepared {
     ResolvedGraph graph;
 };
 
-std::unique_ptr<Prepared> prepare(const RecipeArgs& args) {
+// `recipe` is read from args.recipe unless given (spotflow simulate builds
+// its own).
+std::unique_ptr<Prepared> prepare(const RecipeArgs& args, std::optional<Recipe> given = std::nullopt) {
     auto p = std::make_unique<Prepared>();
     for (const auto& dir : default_plugin_folders()) p->registry.add_folder(dir);
-    Recipe recipe = load_recipe_file(args.recipe);
+    Recipe recipe = given ? std::move(*given) : load_recipe_file(args.recipe);
     for (const auto& s : args.sets) apply_override(recipe, s);
     ResolveOptions opt;
     opt.inputs = parse_inputs(args.inputs);
@@ -95,8 +97,10 @@ int graph(const RecipeArgs& args) {
     return kOk;
 }
 
-int run(const RunArgs& args) {
-    auto p = prepare(args);
+int run(const RunArgs& args) { return run_recipe(args, std::nullopt); }
+
+int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
+    auto p = prepare(args, std::move(recipe));
     const ResolvedGraph& g = p->graph;
     check_input_files(g);
     for (const auto& pr : p->registry.problems()) print_warning(fmt::format("skipped {}: {}", pr.path.string(), pr.reason));
@@ -145,7 +149,9 @@ int run(const RunArgs& args) {
     if (!args.quiet) {
         fmt::print("{}: done in {:.2f} s, {} outputs in {}\n", g.name, result.wall_seconds, record.outputs.size(),
                    out_dir.string());
-        for (const auto& o : record.outputs) fmt::print("  {}\n", (out_dir / o).string());
+        const size_t shown = record.outputs.size() > 12 ? 10 : record.outputs.size();
+        for (size_t i = 0; i < shown; ++i) fmt::print("  {}\n", (out_dir / record.outputs[i]).string());
+        if (shown < record.outputs.size()) fmt::print("  ... and {} more\n", record.outputs.size() - shown);
     }
     return kOk;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "recipe.hpp"
+
 namespace spotflow::cli {
 
 enum ExitCode { kOk = 0, kRunFailed = 1, kBadInput = 2, kInterrupted = 130 };
@@ -28,6 +30,21 @@ struct RunArgs : RecipeArgs {
 };
 
 int run(const RunArgs& args);
+// As run, for a recipe built in memory (args.recipe then only names it).
+int run_recipe(const RunArgs& args, std::optional<Recipe> recipe);
+
+struct SimulateArgs {
+    std::string output;
+    int num_samples = 200, num_tracks = 20, num_frames = 100, image_size = 256;
+    double photons = 2000;
+    std::optional<uint64_t> seed;
+    bool calcium = false;
+    std::vector<std::string> sets; // more sim.dataset params: PARAM=VALUE
+    int threads = 0;
+    bool quiet = false;
+    std::vector<std::string> argv;
+};
+int simulate(const SimulateArgs& args);
 int validate(const RecipeArgs& args);
 int graph(const RecipeArgs& args);
 int plugins(bool json);

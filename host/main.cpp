@@ -45,6 +45,20 @@ int main(int argc, char** argv) {
     auto* plugins_cmd = app.add_subcommand("plugins", "List the plugins found, with their ports and params");
     plugins_cmd->add_flag("--json", plugins_json, "Machine-readable output");
 
+    SimulateArgs sim;
+    auto* sim_cmd = app.add_subcommand("simulate", "Write a simulated TIRF dataset (sample_NNN/movie.tif + ground_truth_tracks.csv)");
+    sim_cmd->add_option("--output,-o", sim.output, "Dataset folder")->required();
+    sim_cmd->add_option("--num_samples", sim.num_samples, "Movies to simulate")->capture_default_str()->check(CLI::Range(1, 1000000));
+    sim_cmd->add_option("--num_tracks", sim.num_tracks, "Puncta tracks per movie")->capture_default_str()->check(CLI::Range(0, 1000000));
+    sim_cmd->add_option("--num_frames", sim.num_frames, "Frames per movie")->capture_default_str()->check(CLI::Range(1, 10000000));
+    sim_cmd->add_option("--image_size", sim.image_size, "Width and height in pixels")->capture_default_str()->check(CLI::Range(8, 16384));
+    sim_cmd->add_option("--photons", sim.photons, "Mean photons per punctum per frame")->capture_default_str()->check(CLI::PositiveNumber);
+    sim_cmd->add_option("--seed", sim.seed, "Seed of the dataset (default 0); sample k is regenerated alone from (seed, k)");
+    sim_cmd->add_flag("--calcium", sim.calcium, "Also simulate the calcium channel and its events");
+    sim_cmd->add_option("-s,--set", sim.sets, "Any other sim.dataset param: PARAM=VALUE (see spotflow describe sim.dataset)");
+    sim_cmd->add_option("-j,--threads", sim.threads, "Threads to use (default: all cores)")->check(CLI::Range(1, 1024));
+    sim_cmd->add_flag("-q,--quiet", sim.quiet, "No progress display and no summary");
+
     std::string describe_id;
     bool describe_json = false;
     auto* describe_cmd = app.add_subcommand("describe", "Show one plugin: ports, params, defaults");
@@ -70,6 +84,10 @@ int main(int argc, char** argv) {
             return run(run_args);
         }
         if (*validate_cmd) return validate(check_args);
+        if (*sim_cmd) {
+            sim.argv.assign(argv, argv + argc);
+            return simulate(sim);
+        }
         if (*graph_cmd) return graph(graph_args);
         if (*plugins_cmd) return plugins(plugins_json);
         if (*describe_cmd) return describe(describe_id, describe_json);
