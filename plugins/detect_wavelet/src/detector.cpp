@@ -1,0 +1,85 @@
+#include "detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace detect_wavelet {
+
+namespace {
+template <class T> void convert(const void* frame, Image& img, const Camera& c) {
+    const T* src = static_cast<const T*>(frame);
+    const double scale = c.e_per_adu / c.em_gain;
+    for (size_t i = 0; i < img.pixels.size(); ++i)
+        img.pixels[i] = static_cast<float>((static_cast<double>(src[i]) - c.baseline_adu) * scale);
+}
+} // namespace
+
+Image to_electrons(const DLTensor& m, int64_t t, const Camera& c) {
+    const int h = static_cast<int>(m.shape[1]), w = static_cast<int>(m.shape[2]);
+    Image img{w, h, std::vector<float>(static_cast<size_t>(w) * h)};
+    const size_t bytes = static_cast<size_t>(m.dtype.bits / 8) * img.pixels.size();
+    const void* frame = static_cast<const char*>(m.data) + m.byte_offset + static_cast<size_t>(t) * bytes;
+    const auto code = m.dtype.code, bits = m.dtype.bits;
+    if (code == kDLUInt && bits == 8) convert<uint8_t>(frame, img, c);
+    else if (code == kDLUInt && bits == 16) convert<uint16_t>(frame, img, c);
+    else if (code == kDLUInt && bits == 32) convert<uint32_t>(frame, img, c);
+    else if (code == kDLInt && bits == 16) convert<int16_t>(frame, img, c);
+    else if (code == kDLInt && bits == 32) convert<int32_t>(frame, img, c);
+    else if (code == kDLFloat && bits == 32) convert<float>(frame, img, c);
+    else if (code == kDLFloat && bits == 64) convert<double>(frame, img, c);
+    else throw std::invalid_argument("unsupported movie dtype");
+    return img;
+}
+
+std::vector<Detection> detect_frame(const Image& e, const Settings& s) {
+    const WaveletPlanes planes = wavelet_planes(e);
+    // A noise-free frame (simulations, tests) has a zero MAD; a floor
+    // relative to the strongest structure keeps the threshold meaningful.
+    const float w2_max = *std::max_element(planes.w2.pixels.begin(), planes.w2.pixels.end());
+    const double noise = std::max(robust_std(planes.w1), 1e-4 * std::max(0.0, static_cast<double>(w2_max)) + 1e-12);
+    const auto peaks = local_maxima(planes.w2, static_cast<float>(s.threshold * noise), s.border);
+
+    FitOptions fo = s.fit;
+    fo.read_variance = std::pow(s.camera.read_noise_e / s.camera.em_gain, 2);
+    const double excess = std::sqrt(s.camera.excess_noise);
+    std::vector<Detection> out;
+    out.reserve(peaks.size());
+    for (const Peak& p : peaks) {
+        const Fit f = fit_spot(e, p.x, p.y, fo);
+        if (!f.converged || std::hypot(f.x - p.x, f.y - p.y) > s.max_shift) continue;
+        const double snr = p.value / noise;
+        Detection d;
+        d.x = f.x;
+        d.y = f.y;
+        d.photons = f.photons / s.camera.qe;
+        d.background = f.background / s.camera.qe;
+        d.sigma = f.sigma;
+        // Per-axis CRLB, averaged over x and y, widened by the EM excess noise.
+        d.uncertainty = excess * std::sqrt(0.5 * (f.crlb_x * f.crlb_x + f.crlb_y * f.crlb_y));
+        // A monotone map of the wavelet SNR to (0, 1) that is 0.5 at the
+        // detection threshold: a score to rank and sweep, not a calibrated
+        // probability.
+        d.probability = snr * snr / (snr * snr + s.threshold * s.threshold);
+        out.push_back(d);
+    }
+    // Two peaks of one spot (a noisy plateau) fit to the same place: keep
+    // the brighter fit.
+    std::sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) { return a.x < b.x; });
+    std::vector<bool> drop(out.size(), false);
+    for (size_t i = 0; i < out.size(); ++i) {
+        for (size_t j = i + 1; j < out.size() && out[j].x - out[i].x < 0.5; ++j) {
+            if (std::hypot(out[j].x - out[i].x, out[j].y - out[i].y) < 0.5)
+                drop[out[i].photons < out[j].photons ? i : j] = true;
+        }
+    }
+    std::vector<Detection> kept;
+    for (size_t i = 0; i < out.size(); ++i)
+        if (!drop[i]) kept.push_back(out[i]);
+    std::sort(kept.begin(), kept.end(), [](const Detection& a, const Detection& b) {
+        return a.y != b.y ? a.y < b.y : a.x < b.x;
+    });
+    return kept;
+}
+
+} // namespace detect_wavelet

@@ -1,0 +1,42 @@
+// Maximum-likelihood fit of a pixel-integrated Gaussian spot on a constant
+// background under Poisson noise, and the Cramér–Rao bound of its
+// parameters from the Fisher information at the fit.
+#pragma once
+
+#include <array>
+
+#include "wavelet.hpp"
+
+namespace detect_wavelet {
+
+struct FitOptions {
+    double sigma = 1.3;         // PSF standard deviation in px (start value when fitted)
+    bool fit_sigma = false;     // fit sigma as a fifth parameter
+    int half_width = 4;         // ROI is (2 half_width + 1)^2, clipped to the image
+    int max_iterations = 30;
+    // Read-noise variance in e-^2 added to data and model (the sCMOS
+    // approximation of Huang et al. 2013: Poisson(mu + var) ~ Poisson + Gaussian).
+    double read_variance = 0;
+};
+
+struct Fit {
+    double x = 0, y = 0;     // px, image coordinates
+    double photons = 0;      // total signal, in the units of the image (e-)
+    double background = 0;   // per pixel
+    double sigma = 0;
+    // Per-parameter CRLB standard deviations (x, y, photons, background).
+    double crlb_x = 0, crlb_y = 0, crlb_photons = 0, crlb_background = 0;
+    int iterations = 0;
+    bool converged = false;
+};
+
+// Fits the spot whose peak is at pixel (px, py) of `image` (values in
+// photo-electrons, offset removed). Returns converged = false when the fit
+// leaves the ROI or the Fisher matrix is singular.
+Fit fit_spot(const Image& image, int px, int py, const FitOptions& options);
+
+// Fraction of a unit-integral Gaussian (centre c, sd s) falling in pixel k,
+// i.e. over [k - 0.5, k + 0.5].
+double pixel_fraction(double c, double s, int k);
+
+} // namespace detect_wavelet
