@@ -1,0 +1,83 @@
+#include "gapfill.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "spotflow_lap/assignment.hpp"
+#include "spotflow_tables/grid.hpp"
+
+namespace gapfill {
+namespace {
+
+// Velocity (px/frame) over the first or last `n` points of a fragment.
+std::pair<double, double> velocity(const Fragment& f, int n, bool at_end) {
+    const size_t m = f.frame.size();
+    if (m < 2) return {0, 0};
+    const size_t k = std::min<size_t>(static_cast<size_t>(std::max(n, 2)), m);
+    const size_t a = at_end ? m - k : 0, b = at_end ? m - 1 : k - 1;
+    const double dt = static_cast<double>(f.frame[b] - f.frame[a]);
+    return dt > 0 ? std::make_pair((f.x[b] - f.x[a]) / dt, (f.y[b] - f.y[a]) / dt) : std::make_pair(0.0, 0.0);
+}
+
+} // namespace
+
+double mean_step_variance(const std::vector<Fragment>& frags) {
+    double sum = 0;
+    int64_t count = 0;
+    for (const Fragment& f : frags)
+        for (size_t k = 1; k < f.frame.size(); ++k) {
+            const double dt = static_cast<double>(f.frame[k] - f.frame[k - 1]);
+            if (dt <= 0) continue;
+            sum += (std::pow(f.x[k] - f.x[k - 1], 2) + std::pow(f.y[k] - f.y[k - 1], 2)) / dt;
+            ++count;
+        }
+    return count > 0 && sum > 0 ? sum / static_cast<double>(count) : 1.0;
+}
+
+std::vector<int64_t> join(const std::vector<Fragment>& frags, const Options& o) {
+    const size_t n = frags.size();
+    const double s2 = o.step_variance > 0 ? o.step_variance : mean_step_variance(frags);
+    std::vector<int64_t> next(n, -1);
+    if (n < 2) return next;
+    std::vector<double> sx(n), sy(n);
+    std::vector<int64_t> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    for (size_t i = 0; i < n; ++i) sx[i] = frags[i].x.front(), sy[i] = frags[i].y.front();
+    const spotflow::tables::PointGrid starts(sx, sy, all, o.max_distance);
+
+    std::vector<spotflow::lap::Candidate> cand;
+    for (size_t a = 0; a < n; ++a) {
+        const Fragment& fa = frags[a];
+        const int64_t te = fa.frame.back();
+        const auto va = velocity(fa, o.velocity_points, true);
+        starts.within(fa.x.back(), fa.y.back(), o.max_distance, [&](int64_t b, double d) {
+            const Fragment& fb = frags[static_cast<size_t>(b)];
+            const int64_t dt = fb.frame.front() - te;
+            if (dt < 1 || dt > o.max_gap + 1) return;
+            // Brownian normalisation: the squared displacement over dt frames
+            // has mean s^2 dt, and 2 d^2 / (s^2 dt) is chi-square(2).
+            double cost = 2 * d * d / (s2 * static_cast<double>(dt));
+            if (o.velocity_weight > 0) {
+                const double px = fa.x.back() + va.first * dt, py = fa.y.back() + va.second * dt;
+                cost += o.velocity_weight * 2 * (std::pow(fb.x.front() - px, 2) + std::pow(fb.y.front() - py, 2)) /
+                        (s2 * static_cast<double>(dt));
+            }
+            if (o.intensity_weight > 0 && std::isfinite(fa.intensity) && std::isfinite(fb.intensity) &&
+                fa.intensity + fb.intensity > 0)
+                cost += o.intensity_weight * std::pow(2 * (fa.intensity - fb.intensity) / (fa.intensity + fb.intensity), 2);
+            if (cost < o.gate) cand.push_back({static_cast<int32_t>(a), static_cast<int32_t>(b), cost});
+        });
+    }
+    if (cand.empty()) return next;
+    // Leaving an end and a start both unjoined costs the gate: a join is
+    // taken when its cost is below it, and competing joins are settled by
+    // the global optimum.
+    const double alt = o.gate / 2;
+    const auto r = spotflow::lap::solve(static_cast<int32_t>(n), static_cast<int32_t>(n), cand, std::vector<double>(n, alt),
+                                        std::vector<double>(n, alt));
+    for (size_t a = 0; a < n; ++a) next[a] = r.row_to_col[a];
+    return next;
+}
+
+} // namespace gapfill

@@ -1,0 +1,40 @@
+// Merging track fragments across temporal gaps (seed 000, Step 6): a global
+// assignment of fragment ends to fragment starts.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace gapfill {
+
+struct Options {
+    int max_gap = 40;              // missing frames between a fragment's end and the next one's start
+    double max_distance = 100;     // px between that end and that start
+    double velocity_weight = 0;    // weight of the miss of a constant-velocity prediction
+    double intensity_weight = 0;   // weight of the relative change of mean intensity
+    int velocity_points = 5;       // last/first points used to estimate a fragment's velocity
+    // A join is accepted when its cost, 2 d^2 / (s^2 dt) (chi-square with 2
+    // degrees of freedom for Brownian motion), is below this gate: 13.8 is
+    // its 0.999 quantile.
+    double gate = 13.8;
+    double step_variance = 0;      // s^2, mean squared step per frame (px^2); 0: estimate from the fragments
+};
+
+struct Fragment {
+    int64_t id;
+    std::vector<int64_t> frame; // sorted
+    std::vector<double> x, y;
+    double intensity = 0;       // mean, NaN if unknown
+};
+
+// For each fragment, the index of the fragment it continues into, or -1.
+// A link joins the end of fragment a (frame te) to the start of fragment b
+// (frame ts) only if te < ts <= te + max_gap + 1: fragments that overlap in
+// time are never merged.
+std::vector<int64_t> join(const std::vector<Fragment>& fragments, const Options& options);
+
+// The mean squared displacement per frame of consecutive points within the
+// fragments (the s^2 that normalises join costs); 1 if there are none.
+double mean_step_variance(const std::vector<Fragment>& fragments);
+
+} // namespace gapfill

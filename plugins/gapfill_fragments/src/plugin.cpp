@@ -1,0 +1,197 @@
+// gapfill.fragments: merges track fragments across temporal gaps, on any
+// linker's output (seed 000, Step 6).
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gapfill.hpp"
+#include "spotflow/plugin.h"
+#include "spotflow/plugin_error.hpp"
+#include "spotflow_tables/accumulator.hpp"
+
+namespace gapfill {
+namespace {
+
+using spotflow::PluginError;
+
+constexpr const char* kSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "max_gap": {"type": "integer", "minimum": 0, "default": 40,
+      "description": "Most frames missing between a fragment's end and the start it joins (seed 000: 40)."},
+    "max_distance": {"type": "number", "exclusiveMinimum": 0, "default": 100,
+      "description": "Largest distance in pixels between a fragment's end and the start it joins (seed 000: 100)."},
+    "gate": {"type": "number", "exclusiveMinimum": 0, "default": 13.8,
+      "description": "Largest join cost 2 d^2 / (s^2 dt) accepted (chi-square with 2 degrees of freedom; 13.8 is its 0.999 quantile)."},
+    "step_variance": {"type": "number", "minimum": 0, "default": 0,
+      "description": "s^2, the mean squared displacement per frame in px^2; 0 estimates it from the fragments' own steps."},
+    "velocity_weight": {"type": "number", "minimum": 0, "default": 0,
+      "description": "Weight of the miss of a constant-velocity prediction across the gap (directed motion)."},
+    "velocity_points": {"type": "integer", "minimum": 2, "default": 5, "description": "Points at a fragment's end used for its velocity."},
+    "intensity_weight": {"type": "number", "minimum": 0, "default": 0,
+      "description": "Weight of the squared relative change of mean photons between the fragments (needs a photons column)."}
+  }
+})";
+
+struct Filler {
+    const spotflow_host* host;
+    Options options;
+    spotflow::tables::TableAccumulator tracks;
+};
+
+void* create(const spotflow_host* host, const char* params_json) {
+    Filler* f = nullptr;
+    spotflow::guarded(host, "create", [&]() -> spotflow_status {
+        const auto p = nlohmann::json::parse(params_json);
+        Options o;
+        o.max_gap = p.at("max_gap");
+        o.max_distance = p.at("max_distance");
+        o.gate = p.at("gate");
+        o.step_variance = p.at("step_variance");
+        o.velocity_weight = p.at("velocity_weight");
+        o.velocity_points = p.at("velocity_points");
+        o.intensity_weight = p.at("intensity_weight");
+        f = new Filler{host, o, {}};
+        return SPOTFLOW_OK;
+    });
+    return f;
+}
+
+spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
+    auto& f = *static_cast<Filler*>(self);
+    return spotflow::guarded(f.host, "reading tracks", [&]() -> spotflow_status {
+        try {
+            f.tracks.append(in->schema, in->array);
+        } catch (const std::invalid_argument& e) {
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + e.what());
+        }
+        return SPOTFLOW_OK;
+    });
+}
+
+struct Stats {
+    int64_t tracks = 0;
+    double mean_length = 0, median_length = 0;
+};
+
+Stats stats_of(const std::vector<int64_t>& ids) {
+    std::map<int64_t, int64_t> len;
+    for (const int64_t i : ids) ++len[i];
+    Stats s;
+    s.tracks = static_cast<int64_t>(len.size());
+    if (len.empty()) return s;
+    std::vector<double> l;
+    for (const auto& [id, n] : len) l.push_back(static_cast<double>(n));
+    s.mean_length = std::accumulate(l.begin(), l.end(), 0.0) / static_cast<double>(l.size());
+    std::sort(l.begin(), l.end());
+    s.median_length = l.size() % 2 ? l[l.size() / 2] : 0.5 * (l[l.size() / 2 - 1] + l[l.size() / 2]);
+    return s;
+}
+
+spotflow_status finish(void* self, const spotflow_emitter* out) {
+    auto& f = *static_cast<Filler*>(self);
+    return spotflow::guarded(f.host, "filling gaps", [&]() -> spotflow_status {
+        std::vector<int64_t> frame, id;
+        std::vector<double> x, y, photons;
+        if (f.tracks.rows() > 0 || !f.tracks.names().empty()) {
+            try {
+                frame = f.tracks.ints("frame");
+                id = f.tracks.ints("track_id");
+                x = f.tracks.doubles("x");
+                y = f.tracks.doubles("y");
+                if (f.tracks.has("photons")) photons = f.tracks.doubles("photons");
+            } catch (const std::invalid_argument& e) {
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + e.what());
+            }
+        }
+        // Fragments in order of first frame, points in frame order.
+        std::map<int64_t, std::vector<size_t>> rows_of;
+        for (size_t r = 0; r < id.size(); ++r) rows_of[id[r]].push_back(r);
+        std::vector<Fragment> frags;
+        for (auto& [tid, rows] : rows_of) {
+            std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return frame[a] < frame[b]; });
+            Fragment fr{tid, {}, {}, {}, std::nan("")};
+            double sum = 0;
+            for (const size_t r : rows) {
+                fr.frame.push_back(frame[r]);
+                fr.x.push_back(x[r]);
+                fr.y.push_back(y[r]);
+                if (!photons.empty()) sum += photons[r];
+            }
+            if (!photons.empty()) fr.intensity = sum / static_cast<double>(rows.size());
+            frags.push_back(std::move(fr));
+        }
+        std::stable_sort(frags.begin(), frags.end(), [](const Fragment& a, const Fragment& b) { return a.frame.front() < b.frame.front(); });
+        const auto next = join(frags, f.options);
+
+        // New ids: follow chains from fragments nothing continues.
+        std::vector<bool> continued(frags.size(), false);
+        for (const int64_t n : next)
+            if (n >= 0) continued[static_cast<size_t>(n)] = true;
+        std::map<int64_t, int64_t> new_id;
+        int64_t k = 0;
+        for (size_t a = 0; a < frags.size(); ++a) {
+            if (continued[a]) continue;
+            for (int64_t c = static_cast<int64_t>(a); c >= 0; c = next[static_cast<size_t>(c)]) new_id[frags[static_cast<size_t>(c)].id] = k;
+            ++k;
+        }
+        std::vector<int64_t> merged(id.size());
+        for (size_t r = 0; r < id.size(); ++r) merged[r] = new_id.at(id[r]);
+
+        const Stats before = stats_of(id), after = stats_of(merged);
+        const std::string note = "gap filling: " + std::to_string(before.tracks) + " -> " + std::to_string(after.tracks) +
+                                 " tracks, mean length " + std::to_string(before.mean_length) + " -> " +
+                                 std::to_string(after.mean_length);
+        f.host->log(f.host, SPOTFLOW_LOG_INFO, note.c_str());
+
+        std::vector<int64_t> order(id.size());
+        std::iota(order.begin(), order.end(), 0);
+        spotflow_packet p{};
+        p.kind = SPOTFLOW_DATA_TABLE;
+        f.tracks.build(order, {{"track_id", merged}}, &p.schema, &p.array);
+        if (const auto s = out->emit(out, 0, &p); s != SPOTFLOW_OK) return s;
+
+        spotflow::TableBuilder b;
+        using spotflow::ColumnType;
+        const auto c_stage = b.add_column("stage", ColumnType::Utf8), c_n = b.add_column("n_tracks", ColumnType::Int64),
+                   c_mean = b.add_column("mean_track_length", ColumnType::Float64),
+                   c_med = b.add_column("median_track_length", ColumnType::Float64);
+        for (const auto& [stage, s] : {std::make_pair("before", before), std::make_pair("after", after)}) {
+            b.append_string(c_stage, stage);
+            b.append_int(c_n, s.tracks);
+            b.append_double(c_mean, s.mean_length);
+            b.append_double(c_med, s.median_length);
+        }
+        spotflow_packet q{};
+        q.kind = SPOTFLOW_DATA_TABLE;
+        b.finish(&q.schema, &q.array);
+        return out->emit(out, 1, &q);
+    });
+}
+
+void destroy(void* self) { delete static_cast<Filler*>(self); }
+
+const spotflow_port_desc kInputs[] = {
+    {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y, track_id (+ photons)"}};
+const spotflow_port_desc kOutputs[] = {
+    {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, 0, "the same rows and columns, fragments joined under new track ids"},
+    {"summary", SPOTFLOW_TYPE_METRICS, SPOTFLOW_DATA_TABLE, 0, "stage (before/after), n_tracks, mean and median track length"}};
+const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_plugin_desc kDesc = {"gapfill.fragments", "1.0.0",
+                                    "Joins track fragments across temporal gaps by a global assignment of ends to starts",
+                                    "gapfiller", kInputs, 1, 2, kOutputs, kSchema, &kVtable, nullptr};
+
+uint32_t count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
+
+} // namespace
+} // namespace gapfill
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, gapfill::count,
+                                                                         gapfill::plugin};
