@@ -53,21 +53,21 @@ void append_field(std::string& out, std::string_view text) {
     out += '"';
 }
 
-void append_header(std::string& out, const spotflow::TableView& t) {
-    for (int64_t c = 0; c < t.columns(); ++c) {
-        if (c) out += ',';
-        append_field(out, t.column_name(c));
+void append_header(std::string& out, const spotflow::TableView& t, const std::vector<int64_t>& columns) {
+    for (size_t k = 0; k < columns.size(); ++k) {
+        if (k) out += ',';
+        append_field(out, t.column_name(columns[k]));
     }
     out += '\n';
 }
 
-void append_rows(std::string& out, const spotflow::TableView& t) {
+void append_rows(std::string& out, const spotflow::TableView& t, const std::vector<int64_t>& columns) {
     std::vector<Kind> kinds;
-    for (int64_t c = 0; c < t.columns(); ++c) kinds.push_back(kind_of(t.column_format(c)));
+    for (const int64_t c : columns) kinds.push_back(kind_of(t.column_format(c)));
     for (int64_t r = 0; r < t.rows(); ++r) {
-        for (int64_t c = 0; c < t.columns(); ++c) {
-            if (c) out += ',';
-            append_value(out, t, c, kinds[static_cast<size_t>(c)], r);
+        for (size_t k = 0; k < columns.size(); ++k) {
+            if (k) out += ',';
+            append_value(out, t, columns[k], kinds[k], r);
         }
         out += '\n';
     }

@@ -6,13 +6,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "spotflow/table.hpp"
 
 namespace write_csv {
 
-void append_header(std::string& out, const spotflow::TableView& table);
-void append_rows(std::string& out, const spotflow::TableView& table);
+// `columns` picks and orders the columns written (indices into the table).
+void append_header(std::string& out, const spotflow::TableView& table, const std::vector<int64_t>& columns);
+void append_rows(std::string& out, const spotflow::TableView& table, const std::vector<int64_t>& columns);
 
 // A field as RFC 4180 wants it: quoted, with quotes doubled, when needed.
 void append_field(std::string& out, std::string_view text);

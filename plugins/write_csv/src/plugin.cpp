@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "csv_format.hpp"
@@ -25,13 +26,21 @@ constexpr const char* kSchema = R"({
   "required": ["file"],
   "properties": {
     "file": {"type": "string", "minLength": 1,
-             "description": "Name of the CSV file inside the run's output folder, e.g. \"detections.csv\"."}
+             "description": "Name of the CSV file inside the run's output folder, e.g. \"detections.csv\"."},
+    "columns": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
+                "description": "The columns to write, in this order (e.g. seed 000's tracks.csv: frame, x, y, probability, photons, track_id); empty writes every column."}
   }
 })";
 
-std::string parse_file_param(const char* json) {
+struct Params {
+    std::string file;
+    std::vector<std::string> columns;
+};
+
+Params parse_params(const char* json) {
     try {
-        return nlohmann::json::parse(json).at("file").get<std::string>();
+        const auto j = nlohmann::json::parse(json);
+        return {j.at("file").get<std::string>(), j.at("columns").get<std::vector<std::string>>()};
     } catch (const nlohmann::json::exception& e) {
         throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
     }
@@ -48,12 +57,14 @@ std::string output_path(const spotflow_host* host, const std::string& file) {
 }
 
 struct Writer {
-    Writer(const spotflow_host* host, std::string file, std::string path)
-        : host(host), file(std::move(file)), path(std::move(path)) {}
+    Writer(const spotflow_host* host, std::string file, std::string path, std::vector<std::string> wanted)
+        : host(host), file(std::move(file)), path(std::move(path)), wanted(std::move(wanted)) {}
 
     const spotflow_host* host;
     std::string file;
     std::string path;
+    std::vector<std::string> wanted;                                 // the columns param
+    std::vector<int64_t> selection;                                  // their indices in the batches
     std::unique_ptr<FILE, int (*)(FILE*)> out{nullptr, std::fclose}; // opened by the first batch
     std::vector<std::string> columns;                                // names of the first batch
     int64_t rows = 0;
@@ -81,6 +92,22 @@ struct Writer {
         }
     }
 
+    // The indices of the wanted columns (every column if none is named).
+    void select(const spotflow::TableView& t) {
+        if (wanted.empty()) {
+            for (int64_t c = 0; c < t.columns(); ++c) selection.push_back(c);
+            return;
+        }
+        for (const auto& name : wanted) {
+            const int64_t c = t.find(name);
+            if (c < 0)
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                  fmt::format("column '{}' of the columns param is not in the table (it has: {})", name,
+                                              fmt::join(columns, ", ")));
+            selection.push_back(c);
+        }
+    }
+
     void write(const std::string& text) {
         if (std::fwrite(text.data(), 1, text.size(), out.get()) != text.size()) fail_io();
     }
@@ -89,9 +116,9 @@ struct Writer {
 void* create(const spotflow_host* host, const char* params_json) {
     Writer* writer = nullptr;
     guarded(host, "creating write.csv", [&] {
-        std::string file = parse_file_param(params_json);
-        std::string path = output_path(host, file);
-        writer = new Writer(host, std::move(file), std::move(path));
+        Params p = parse_params(params_json);
+        std::string path = output_path(host, p.file);
+        writer = new Writer(host, std::move(p.file), std::move(path), std::move(p.columns));
         return SPOTFLOW_OK;
     });
     return writer;
@@ -115,11 +142,12 @@ spotflow_status process(void* self, const spotflow_input*, const spotflow_packet
             w.out.reset(std::fopen(w.path.c_str(), "wb"));
             if (!w.out) w.fail_io();
             for (int64_t c = 0; c < table.columns(); ++c) w.columns.emplace_back(table.column_name(c));
-            append_header(text, table);
+            w.select(table);
+            append_header(text, table, w.selection);
         } else {
             w.check_same_columns(table);
         }
-        append_rows(text, table);
+        append_rows(text, table, w.selection);
         w.write(text);
         w.rows += table.rows();
         return SPOTFLOW_OK;

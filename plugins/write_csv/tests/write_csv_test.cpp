@@ -93,7 +93,7 @@ protected:
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
     const spotflow_plugin_desc& desc = lib.plugin("write.csv");
-    const std::string params = R"({"file": "detections.csv"})";
+    const std::string params = R"({"file": "detections.csv", "columns": []})";
 };
 
 TEST_F(WriteCsv, DescribesItself) {
@@ -106,6 +106,28 @@ TEST_F(WriteCsv, DescribesItself) {
     const auto schema = nlohmann::json::parse(desc.params_schema);
     EXPECT_EQ(schema.at("additionalProperties"), false);
     EXPECT_EQ(schema.at("required"), nlohmann::json::array({"file"}));
+}
+
+TEST_F(WriteCsv, WritesTheChosenColumnsInTheChosenOrder) {
+    NodeRunner node(desc, host, R"({"file": "tracks.csv", "columns": ["track_id", "x"]})");
+    ASSERT_TRUE(node.created()) << host.error;
+    TableBuilder a;
+    const auto x = a.add_column("x", ColumnType::Float64);
+    const auto y = a.add_column("y", ColumnType::Float64);
+    const auto id = a.add_column("track_id", ColumnType::Int64);
+    a.append_double(x, 1.5), a.append_double(y, 2.5), a.append_int(id, 7);
+    ASSERT_EQ(node.process(0, table_packet(a)->p), SPOTFLOW_OK) << host.error;
+    ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
+    EXPECT_EQ(read_file(dir_ / "tracks.csv"), "track_id,x\n7,1.5\n");
+}
+
+TEST_F(WriteCsv, NamesAChosenColumnTheTableLacks) {
+    NodeRunner node(desc, host, R"({"file": "tracks.csv", "columns": ["probability"]})");
+    ASSERT_TRUE(node.created()) << host.error;
+    TableBuilder a;
+    a.append_double(a.add_column("x", ColumnType::Float64), 1.0);
+    EXPECT_EQ(node.process(0, table_packet(a)->p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(host.error, "column 'probability' of the columns param is not in the table (it has: x)");
 }
 
 TEST_F(WriteCsv, WritesHeaderThenRowsOfEveryBatch) {
