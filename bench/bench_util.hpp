@@ -1,0 +1,28 @@
+// Small pieces the benchmark needs: timing, running the CLI as a child and
+// reading its peak memory, reading CSV results.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct ChildRun {
+    int exit_code = -1;
+    double seconds = 0;
+    long peak_rss_kib = 0; // of the child alone (getrusage of the waited process)
+    std::string output;    // stdout + stderr
+};
+
+// Runs argv[0] with the arguments, waits, and measures it.
+ChildRun run_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+
+// A CSV file as rows of name -> text.
+std::vector<std::map<std::string, std::string>> read_csv(const std::string& path);
+
+} // namespace bench
