@@ -1,6 +1,7 @@
 #include "executor.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <deque>
 #include <mutex>
 
@@ -85,7 +86,9 @@ struct NodeState {
     size_t tokens = 0, tokens_total = 0, max_in_flight = 0;
     bool parked = false, exhausted = false;
 
-    // Report.
+    // Report. busy is written by this node's calls only; readers downstream
+    // read it after this node's end of stream reached them through a
+    // mailbox lock, which orders the accesses.
     double busy = 0;
     Clock::time_point first{}, last{};
     bool started = false;
@@ -201,6 +204,47 @@ Executor::Impl::Impl(const ResolvedGraph& gr, const PluginRegistry& registry, Ou
         nodes[e.from.node]->targets[e.from.port].push_back(
             {&to, {e.to.port, static_cast<int32_t>(sources.size() - 1), nullptr}});
         ++to.open_edges;
+    }
+    // Each edge's own branch: the nodes upstream of it and of no other edge
+    // of the same input port (for branch_seconds).
+    std::vector<std::vector<size_t>> ancestors(nodes.size());
+    for (size_t i = 0; i < graph.nodes.size(); ++i) { // topological order: parents first
+        std::vector<bool> mark(nodes.size(), false);
+        for (const auto& e : graph.edges)
+            if (e.to.node == i) {
+                mark[e.from.node] = true;
+                for (const size_t a : ancestors[e.from.node]) mark[a] = true;
+            }
+        for (size_t a = 0; a < mark.size(); ++a)
+            if (mark[a]) ancestors[i].push_back(a);
+    }
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        std::vector<std::vector<std::vector<size_t>>> branch(graph.nodes[i].plugin->desc->n_inputs);
+        for (const auto& e : graph.edges)
+            if (e.to.node == i) {
+                std::vector<size_t> up = ancestors[e.from.node];
+                up.push_back(e.from.node);
+                branch[static_cast<size_t>(e.to.port)].push_back(std::move(up));
+            }
+        for (auto& edges : branch) {
+            std::vector<std::vector<size_t>> own(edges.size());
+            for (size_t k = 0; k < edges.size(); ++k)
+                for (const size_t a : edges[k]) {
+                    bool shared = false;
+                    for (size_t m = 0; m < edges.size() && !shared; ++m)
+                        shared = m != k && std::find(edges[m].begin(), edges[m].end(), a) != edges[m].end();
+                    if (!shared) own[k].push_back(a);
+                }
+            edges = std::move(own);
+        }
+        nodes[i]->host->branch_seconds = [this, branch](int32_t port, int32_t edge) {
+            if (port < 0 || static_cast<size_t>(port) >= branch.size() || edge < 0 ||
+                static_cast<size_t>(edge) >= branch[static_cast<size_t>(port)].size())
+                return -1.0;
+            double s = 0;
+            for (const size_t a : branch[static_cast<size_t>(port)][static_cast<size_t>(edge)]) s += nodes[a]->busy;
+            return s;
+        };
     }
     // The source names are final now: point the targets at them.
     for (auto& n : nodes)

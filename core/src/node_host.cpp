@@ -137,6 +137,11 @@ const char* svc_input_source(const spotflow_host* h, int32_t port, int32_t edge)
     return edge >= 0 && static_cast<size_t>(edge) < edges.size() ? edges[static_cast<size_t>(edge)].c_str() : nullptr;
 }
 
+double svc_branch_seconds(const spotflow_host* h, int32_t port, int32_t edge) {
+    const auto& n = self(h);
+    return n.branch_seconds ? n.branch_seconds(port, edge) : -1.0;
+}
+
 } // namespace
 
 NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_t run_seed)
@@ -153,6 +158,7 @@ NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_
     table.create_loss = svc_create_loss;
     table.input_count = svc_input_count;
     table.input_source = svc_input_source;
+    table.branch_seconds = svc_branch_seconds;
 }
 
 std::string NodeHost::failure_message(spotflow_status status, const char* during) {

@@ -46,6 +46,7 @@ struct NodeHost {
     uint64_t seed = 0;
 
     std::vector<std::vector<std::string>> input_sources; // per input port, per edge: "node.port"
+    std::function<double(int32_t, int32_t)> branch_seconds; // set by the executor
 
     std::mutex mu;
     std::string error;             // last set_error message

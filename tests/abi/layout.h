@@ -33,11 +33,12 @@
     X(offsetof(spotflow_packet, tensor), 56)                    \
     X(offsetof(spotflow_packet, schema), 64)                    \
     X(offsetof(spotflow_packet, array), 136)                    \
-    X(sizeof(spotflow_host), 96)                                \
+    X(sizeof(spotflow_host), 104)                               \
     X(offsetof(spotflow_host, log), 16)                         \
     X(offsetof(spotflow_host, set_error), 40)                   \
     X(offsetof(spotflow_host, create_loss), 72)                 \
     X(offsetof(spotflow_host, input_source), 88)                \
+    X(offsetof(spotflow_host, branch_seconds), 96)              \
     X(sizeof(spotflow_input), 16)                               \
     X(offsetof(spotflow_input, source), 8)                      \
     X(sizeof(spotflow_emitter), 16)                             \

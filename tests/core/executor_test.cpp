@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "errors.hpp"
 #include "executor.hpp"
 #include "test_support.hpp"
@@ -111,6 +113,34 @@ TEST(Executor, ResultsDoNotDependOnThreadCount) {
     GraphRun one(chain(25, 4), "threads1", 1);
     GraphRun two(chain(25, 4), "threads2", 2);
     EXPECT_EQ(test::read_file(one.out / "sum.txt"), test::read_file(two.out / "sum.txt"));
+}
+
+TEST(Executor, BranchSecondsCountEachEdgesOwnNodesOnly) {
+    // One source feeds a slow and a fast counter; both end in one summary.
+    // The slow branch costs about 20 x 10 ms, the fast one nearly nothing,
+    // and neither includes the shared source.
+    json j = {{"spotflow_recipe", 1},
+              {"nodes", {{{"id", "src"}, {"plugin", "test.movie_source"}, {"params", {{"frames", 20}, {"chunk", 1}}}},
+                         {{"id", "slow"}, {"plugin", "test.frame_counter"}, {"params", {{"sleep_ms", 10}}}},
+                         {{"id", "fast"}, {"plugin", "test.frame_counter"}},
+                         {{"id", "sum"}, {"plugin", "test.summary"}, {"params", {{"file", "sum.txt"}, {"report_branches", true}}}}}},
+              {"edges", {{{"from", "src.movie"}, {"to", "slow.movie"}},
+                         {{"from", "src.movie"}, {"to", "fast.movie"}},
+                         {{"from", "slow.frames"}, {"to", "sum.table"}},
+                         {{"from", "fast.frames"}, {"to", "sum.table"}}}}};
+    GraphRun r(j, "branches");
+    ASSERT_EQ(r.result.status, ExecuteResult::Status::Ok) << r.result.error;
+    std::istringstream in(test::read_file(r.out / "sum.txt"));
+    std::string line, source;
+    double seconds = 0;
+    std::getline(in, line); // the counts
+    in >> source >> seconds;
+    EXPECT_EQ(source, "slow.frames");
+    EXPECT_GT(seconds, 0.15);
+    EXPECT_LT(seconds, 1.0);
+    in >> source >> seconds;
+    EXPECT_EQ(source, "fast.frames");
+    EXPECT_LT(seconds, 0.1);
 }
 
 TEST(OutputFolder, NotWritableFolderIsAUserError) {

@@ -163,6 +163,7 @@ struct Summary {
     const spotflow_host* host;
     std::string file;
     std::string note;
+    bool report_branches = false;
     int64_t rows = 0;
     double sum = 0;
     int64_t last_frame = -1;
@@ -171,7 +172,7 @@ struct Summary {
 
 void* summary_create(const spotflow_host* h, const char* params) {
     const json p = json::parse(params);
-    return new Summary{h, p["file"], p["note"]};
+    return new Summary{h, p["file"], p["note"], p["report_branches"]};
 }
 
 spotflow_status summary_process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
@@ -202,6 +203,9 @@ spotflow_status summary_finish(void* self, const spotflow_emitter* out) {
         std::ofstream f(path);
         f << s.rows << " " << s.sum << " " << (s.ordered ? "ordered" : "unordered") << (s.note.empty() ? "" : " ")
           << s.note << "\n";
+        // The cost of each input edge's own branch, for the executor tests.
+        for (int32_t e = 0; s.report_branches && e < s.host->input_count(s.host, 0); ++e)
+            f << s.host->input_source(s.host, 0, e) << " " << s.host->branch_seconds(s.host, 0, e) << "\n";
     }
     spotflow::TableBuilder b;
     const auto rows = b.add_column("rows", spotflow::ColumnType::Int64);
@@ -222,7 +226,8 @@ const spotflow_plugin_desc summary_desc = {
     "test.summary", "1.0.0", "Counts rows and sums values", "evaluator", summary_in, 1, 1, summary_out,
     R"({"type":"object","additionalProperties":false,"properties":{
         "file":{"type":"string","default":"","description":"output file; empty for none"},
-        "note":{"type":"string","default":"","description":"written after the counts"}}})",
+        "note":{"type":"string","default":"","description":"written after the counts"},
+        "report_branches":{"type":"boolean","default":false,"description":"also write each edge's branch_seconds"}}})",
     &summary_vt, nullptr};
 
 const spotflow_plugin_desc* const all[] = {&count_desc, &movie_desc, &counter_desc, &summary_desc};

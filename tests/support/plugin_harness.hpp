@@ -63,6 +63,7 @@ public:
             return port >= 0 && static_cast<size_t>(port) < c.size() ? c[static_cast<size_t>(port)] : int32_t{1};
         };
         h_.input_source = [](const spotflow_host*, int32_t, int32_t) -> const char* { return "test.input"; };
+        h_.branch_seconds = [](const spotflow_host*, int32_t, int32_t) { return -1.0; };
     }
     const spotflow_host* get() const { return &h_; }
 

@@ -93,6 +93,14 @@ typedef struct spotflow_host {
      * or NULL if there is no such edge. Owned by the host, valid until
      * destroy. [thread-safe] */
     const char* (*input_source)(const struct spotflow_host* host, int32_t port, int32_t edge);
+
+    /* branch_seconds: the time spent so far inside the plugins of the nodes
+     * that feed edge `edge` of input `port` and no other edge of that port:
+     * for an evaluator comparing trackers that share one detector, each
+     * tracker branch's own cost (linker + gap filler), without the shared
+     * part. Complete once that edge has ended (e.g. in finish); -1 for no
+     * such edge. [thread-safe] */
+    double (*branch_seconds)(const struct spotflow_host* host, int32_t port, int32_t edge);
 } spotflow_host;
 
 #ifdef __cplusplus
