@@ -7,12 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
-#include "movie_writer.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/tensor.hpp"
+#include "tiffio/movie_writer.hpp"
 
 namespace write_tiff {
 namespace {
+
+using tiffio::MovieFormat;
+using tiffio::MovieWriter;
 
 constexpr const char* kSchema = R"({
   "$schema": "http://json-schema.org/draft-07/schema#",
@@ -81,6 +84,7 @@ MovieFormat chunk_format(const spotflow_packet& p) {
     f.dtype = t.dtype;
     f.pixel_size_nm = p.info.pixel_size_nm;
     f.frame_interval_s = p.info.frame_interval_s;
+    f.software = "spotflow write.tiff";
     return f;
 }
 

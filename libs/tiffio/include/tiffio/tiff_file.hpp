@@ -8,11 +8,11 @@
 
 #include "spotflow/host.h"
 
-namespace write_tiff {
+namespace tiffio {
 
 class TiffFile {
 public:
-    // mode as for TIFFOpen ("w", "w8", "r+"); throws PluginError (IO).
+    // mode as for TIFFOpen ("w", "w8", "r+"); throws spotflow::PluginError (IO).
     TiffFile(const spotflow_host* host, std::string path, const char* mode);
     ~TiffFile();
     TiffFile(const TiffFile&) = delete;
@@ -23,7 +23,7 @@ public:
 
     // libtiff's first error since the last call, for an error line.
     std::string take_error();
-    // Flushes and closes; throws PluginError (IO) if the last writes fail.
+    // Flushes and closes; throws spotflow::PluginError (IO) if the last writes fail.
     void close();
 
 private:
@@ -36,4 +36,4 @@ private:
     TIFF* tif_ = nullptr;
 };
 
-} // namespace write_tiff
+} // namespace tiffio

@@ -1,12 +1,15 @@
-#include "movie_writer.hpp"
+#include "tiffio/movie_writer.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "errors.hpp"
+#include "spotflow/plugin_error.hpp"
 
-namespace write_tiff {
+namespace tiffio {
+
+using spotflow::PluginError;
+
 namespace {
 
 // Classic TIFF offsets are 32-bit; leave room for the IFDs.
@@ -56,7 +59,7 @@ void MovieWriter::write_page(const unsigned char* page) {
     TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
     TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_NONE);
     TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, rows_per_strip);
-    TIFFSetField(t, TIFFTAG_SOFTWARE, "spotflow write.tiff");
+    TIFFSetField(t, TIFFTAG_SOFTWARE, format_.software.c_str());
     if (frames_ == 0) TIFFSetField(t, TIFFTAG_IMAGEDESCRIPTION, description(announced_frames_).c_str());
     if (format_.pixel_size_nm > 0) {
         // ImageJ's convention: resolution in pixels per "unit=" of the description, unit tag none.
@@ -108,4 +111,4 @@ void MovieWriter::rewrite_description() {
     f.close();
 }
 
-} // namespace write_tiff
+} // namespace tiffio

@@ -1,5 +1,6 @@
 // Writes a movie as a multi-page TIFF (or BigTIFF), page by page as chunks
-// arrive, uncompressed, with an ImageJ ImageDescription on page 0.
+// arrive, uncompressed, with an ImageJ ImageDescription on page 0 (images=,
+// frames=, unit=micron, finterval=) and the pixel size as resolution.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +10,9 @@
 #include <dlpack/dlpack.h>
 
 #include "spotflow/host.h"
-#include "tiff_file.hpp"
+#include "tiffio/tiff_file.hpp"
 
-namespace write_tiff {
+namespace tiffio {
 
 struct MovieFormat {
     int64_t height = 0;
@@ -19,6 +20,7 @@ struct MovieFormat {
     DLDataType dtype{kDLUInt, 16, 1};
     double pixel_size_nm = 0;    // 0: unknown, no resolution written
     double frame_interval_s = 0; // 0: unknown
+    std::string software = "spotflow"; // the Software tag: who wrote the file
 
     int64_t frame_bytes() const { return height * width * (dtype.bits / 8); }
 };
@@ -53,4 +55,4 @@ private:
     std::unique_ptr<TiffFile> file_;
 };
 
-} // namespace write_tiff
+} // namespace tiffio

@@ -1,13 +1,16 @@
-#include "tiff_file.hpp"
+#include "tiffio/tiff_file.hpp"
 
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <memory>
 
-#include "errors.hpp"
+#include "spotflow/plugin_error.hpp"
 
-namespace write_tiff {
+namespace tiffio {
+
+using spotflow::PluginError;
+
 namespace {
 
 std::string format_message(const char* fmt, va_list ap, const std::string& path) {
@@ -70,4 +73,4 @@ int TiffFile::on_warning(TIFF*, void* self, const char*, const char* fmt, va_lis
     return 1;
 }
 
-} // namespace write_tiff
+} // namespace tiffio
