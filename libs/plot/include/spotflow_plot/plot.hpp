@@ -1,0 +1,88 @@
+// spotflow_plot: charts through PLplot (pngcairo) and image overlays through
+// cairo, for the figures plugins write. Both draw with real libraries; this
+// is only the thin layer that gives every spotflow figure the same look.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spotflow::plot {
+
+// A qualitative palette of 10 colours (as 0..255 RGB), cycled by index.
+struct Rgb {
+    unsigned char r, g, b;
+};
+Rgb palette(int index);
+
+struct Series {
+    std::string label;
+    std::vector<double> x, y;
+    enum Style { Line, Points, LinePoints } style = Line;
+};
+
+struct Axes {
+    std::string title, xlabel, ylabel;
+    std::optional<std::pair<double, double>> xlim, ylim; // default: the data's range, padded
+    bool legend = true;
+};
+
+// A figure of rows x cols panels, drawn when saved. Panels are numbered
+// row-major from 0. Throws std::runtime_error with a clear message when the
+// PNG cannot be written.
+class Figure {
+public:
+    Figure(int width_px, int height_px, int rows = 1, int cols = 1, std::string suptitle = "");
+    ~Figure();
+    Figure(const Figure&) = delete;
+    Figure& operator=(const Figure&) = delete;
+
+    void lines(int panel, const Axes& axes, const std::vector<Series>& series);
+    // Grouped bars: one group per Series (its y holds one value per category).
+    void bars(int panel, const Axes& axes, const std::vector<std::string>& categories, const std::vector<Series>& groups);
+    void histogram(int panel, const Axes& axes, const std::vector<double>& values, int bins,
+                   std::optional<std::pair<double, double>> range = {}, const std::string& label = "");
+    // Several histograms over the same bins, drawn as outlines.
+    void histograms(int panel, const Axes& axes, const std::vector<Series>& samples /* values in y */, int bins,
+                    std::optional<std::pair<double, double>> range = {});
+    // A panel of text lines (a metrics summary).
+    void text(int panel, const std::vector<std::string>& lines, const std::string& title = "");
+    // A vertical marker line with a label in a panel already drawn.
+    void vline(int panel, double x, const std::string& label, int colour_index = 3);
+
+    void save_png(const std::string& path) const;
+
+    struct Command; // what to draw in a panel
+
+private:
+    int width_, height_, rows_, cols_;
+    std::string suptitle_;
+    std::vector<std::vector<Command>> panels_;
+};
+
+// A greyscale image (contrast stretched between its 0.5 and 99.5
+// percentiles), scaled up by an integer factor, with marks drawn in image
+// pixel coordinates (the centre of the top-left pixel is (0, 0)).
+class Overlay {
+public:
+    Overlay(const float* image, int width, int height, int scale);
+    ~Overlay();
+    Overlay(const Overlay&) = delete;
+    Overlay& operator=(const Overlay&) = delete;
+
+    void polyline(const std::vector<std::pair<double, double>>& xy, int colour_index, double line_width = 1.5);
+    void circle(double x, double y, double radius_px, int colour_index, double line_width = 1.5);
+    void cross(double x, double y, double size_px, int colour_index, double line_width = 1.5);
+    void label(double x, double y, const std::string& text, int colour_index = -1);
+    void title(const std::string& text);
+    // A bar of `length_px` image pixels in the bottom right, with its label.
+    void scale_bar(double length_px, const std::string& label);
+    void save_png(const std::string& path) const;
+
+private:
+    struct Impl;
+    Impl* impl_;
+};
+
+} // namespace spotflow::plot
