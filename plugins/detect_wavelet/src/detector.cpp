@@ -45,8 +45,14 @@ std::vector<Detection> detect_frame(const Image& e, const Settings& s) {
     const double excess = std::sqrt(s.camera.excess_noise);
     std::vector<Detection> out;
     out.reserve(peaks.size());
+    // Peaks close enough to put light in a window are fitted together with
+    // it (multi-emitter fitting): their tails would otherwise bias the fit.
+    const int reach = fo.half_width + 2;
     for (const Peak& p : peaks) {
-        const Fit f = fit_spot(e, p.x, p.y, fo);
+        std::vector<std::pair<int, int>> near;
+        for (const Peak& q : peaks)
+            if (&q != &p && std::abs(q.x - p.x) <= reach && std::abs(q.y - p.y) <= reach) near.emplace_back(q.x, q.y);
+        const Fit f = fit_spot(e, p.x, p.y, near, fo);
         if (!f.converged || std::hypot(f.x - p.x, f.y - p.y) > s.max_shift) continue;
         const double snr = p.value / noise;
         Detection d;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace detect_wavelet {
 namespace {
@@ -15,47 +14,68 @@ constexpr double kInvSqrt2Pi = 0.3989422804014327;
 struct Axis {
     std::vector<double> e, de_dc, de_ds;
     void compute(double c, double s, int first, int n) {
-        e.resize(n);
-        de_dc.resize(n);
-        de_ds.resize(n);
+        e.resize(static_cast<size_t>(n));
+        de_dc.resize(static_cast<size_t>(n));
+        de_ds.resize(static_cast<size_t>(n));
         const double inv = 1.0 / (kSqrt2 * s);
         for (int i = 0; i < n; ++i) {
             const double a = first + i - c - 0.5, b = first + i - c + 0.5;
             const double ga = std::exp(-a * a / (2 * s * s)), gb = std::exp(-b * b / (2 * s * s));
-            e[i] = 0.5 * (std::erf(b * inv) - std::erf(a * inv));
-            de_dc[i] = kInvSqrt2Pi / s * (ga - gb);
-            de_ds[i] = kInvSqrt2Pi / (s * s) * (a * ga - b * gb);
+            e[static_cast<size_t>(i)] = 0.5 * (std::erf(b * inv) - std::erf(a * inv));
+            de_dc[static_cast<size_t>(i)] = kInvSqrt2Pi / s * (ga - gb);
+            de_ds[static_cast<size_t>(i)] = kInvSqrt2Pi / (s * s) * (a * ga - b * gb);
         }
     }
 };
 
-// Solves the k x k system A d = g by Cholesky (A symmetric positive
-// definite); false if it is not.
-template <int K> bool solve(std::array<std::array<double, K>, K> a, std::array<double, K>& d, int k) {
-    for (int i = 0; i < k; ++i) {
+// Dense symmetric matrix, row-major.
+struct Matrix {
+    int n = 0;
+    std::vector<double> a;
+    explicit Matrix(int size = 0) : n(size), a(static_cast<size_t>(size * size), 0.0) {}
+    double& operator()(int i, int j) { return a[static_cast<size_t>(i * n + j)]; }
+    double operator()(int i, int j) const { return a[static_cast<size_t>(i * n + j)]; }
+};
+
+// Solves A d = g in place by Cholesky; false if A is not positive definite.
+bool solve(Matrix a, std::vector<double>& d) {
+    const int k = a.n;
+    for (int i = 0; i < k; ++i)
         for (int j = 0; j <= i; ++j) {
-            double s = a[i][j];
-            for (int p = 0; p < j; ++p) s -= a[i][p] * a[j][p];
+            double s = a(i, j);
+            for (int p = 0; p < j; ++p) s -= a(i, p) * a(j, p);
             if (i == j) {
                 if (!(s > 0)) return false;
-                a[i][i] = std::sqrt(s);
+                a(i, i) = std::sqrt(s);
             } else {
-                a[i][j] = s / a[j][j];
+                a(i, j) = s / a(j, j);
             }
         }
-    }
     for (int i = 0; i < k; ++i) {
-        double s = d[i];
-        for (int p = 0; p < i; ++p) s -= a[i][p] * d[p];
-        d[i] = s / a[i][i];
+        double s = d[static_cast<size_t>(i)];
+        for (int p = 0; p < i; ++p) s -= a(i, p) * d[static_cast<size_t>(p)];
+        d[static_cast<size_t>(i)] = s / a(i, i);
     }
     for (int i = k - 1; i >= 0; --i) {
-        double s = d[i];
-        for (int p = i + 1; p < k; ++p) s -= a[p][i] * d[p];
-        d[i] = s / a[i][i];
+        double s = d[static_cast<size_t>(i)];
+        for (int p = i + 1; p < k; ++p) s -= a(p, i) * d[static_cast<size_t>(p)];
+        d[static_cast<size_t>(i)] = s / a(i, i);
     }
     return true;
 }
+
+// Parameters: [x, y, N, b, (sigma)] of the central spot and the background,
+// then [x, y, N] per neighbour.
+struct Params {
+    std::vector<double> v;
+    int spots = 1;
+    bool sigma = false;
+    int offset(int spot) const { return spot == 0 ? 0 : (sigma ? 5 : 4) + 3 * (spot - 1); }
+    double& x(int k) { return v[static_cast<size_t>(offset(k))]; }
+    double& y(int k) { return v[static_cast<size_t>(offset(k) + 1)]; }
+    double& n(int k) { return v[static_cast<size_t>(offset(k) == 0 ? 2 : offset(k) + 2)]; }
+    double& b() { return v[3]; }
+};
 
 } // namespace
 
@@ -64,92 +84,116 @@ double pixel_fraction(double c, double s, int k) {
     return 0.5 * (std::erf((k - c + 0.5) * inv) - std::erf((k - c - 0.5) * inv));
 }
 
-Fit fit_spot(const Image& img, int px, int py, const FitOptions& o) {
+Fit fit_spot(const Image& img, int px, int py, const std::vector<std::pair<int, int>>& neighbours, const FitOptions& o) {
     const int x0 = std::max(0, px - o.half_width), x1 = std::min(img.width - 1, px + o.half_width);
     const int y0 = std::max(0, py - o.half_width), y1 = std::min(img.height - 1, py + o.half_width);
     const int nx = x1 - x0 + 1, ny = y1 - y0 + 1;
-    const int k = o.fit_sigma ? 5 : 4; // x, y, N, b, [sigma]
     const double rv = o.read_variance;
+    const int spots = 1 + static_cast<int>(neighbours.size());
+    const bool fit_sigma = o.fit_sigma && spots == 1; // one shared width is ill-posed with neighbours
+    Params t{std::vector<double>(static_cast<size_t>((fit_sigma ? 5 : 4) + 3 * (spots - 1)), 0.0), spots, fit_sigma};
+    const int k = static_cast<int>(t.v.size());
+    double sigma = o.sigma;
 
-    // Start: background from the ROI's lowest quartile, photons from the
-    // excess, centre from the centroid of the excess.
     std::vector<double> roi(static_cast<size_t>(nx * ny));
     for (int j = 0; j < ny; ++j)
         for (int i = 0; i < nx; ++i) roi[static_cast<size_t>(j * nx + i)] = std::max(0.f, img.at(x0 + i, y0 + j));
     std::vector<double> sorted = roi;
     std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 4), sorted.end());
-    double b = std::max(1e-3, sorted[sorted.size() / 4]);
-    double sum = 0, sx = 0, sy = 0;
-    for (int j = 0; j < ny; ++j)
-        for (int i = 0; i < nx; ++i) {
-            const double v = std::max(0.0, roi[static_cast<size_t>(j * nx + i)] - b);
-            sum += v;
-            sx += v * (x0 + i);
-            sy += v * (y0 + j);
-        }
-    Fit f;
-    f.x = sum > 0 ? sx / sum : px;
-    f.y = sum > 0 ? sy / sum : py;
-    f.photons = std::max(sum, 1.0);
-    f.background = b;
-    f.sigma = o.sigma;
+    t.b() = std::max(1e-3, sorted[sorted.size() / 4]);
 
-    Axis ax, ay;
-    using Mat = std::array<std::array<double, 5>, 5>;
-    auto evaluate = [&](const Fit& t, Mat* info, std::array<double, 5>* grad) {
-        ax.compute(t.x, t.sigma, x0, nx);
-        ay.compute(t.y, t.sigma, y0, ny);
+    // Start: the centre from the centroid of the excess in the 3 x 3 around
+    // each peak, photons from the excess in a 5 x 5.
+    auto start = [&](int k_spot, int cx, int cy) {
+        double sum = 0, sx = 0, sy = 0, total = 0;
+        for (int j = cy - 2; j <= cy + 2; ++j)
+            for (int i = cx - 2; i <= cx + 2; ++i) {
+                if (i < 0 || j < 0 || i >= img.width || j >= img.height) continue;
+                const double v = std::max(0.0, static_cast<double>(img.at(i, j)) - t.b());
+                total += v;
+                if (std::abs(i - cx) <= 1 && std::abs(j - cy) <= 1) sum += v, sx += v * i, sy += v * j;
+            }
+        t.x(k_spot) = sum > 0 ? sx / sum : cx;
+        t.y(k_spot) = sum > 0 ? sy / sum : cy;
+        t.n(k_spot) = std::max(total, 1.0);
+    };
+    start(0, px, py);
+    for (int m = 0; m < spots - 1; ++m) start(m + 1, neighbours[static_cast<size_t>(m)].first, neighbours[static_cast<size_t>(m)].second);
+    if (fit_sigma) t.v[4] = sigma;
+
+    std::vector<Axis> ax(static_cast<size_t>(spots)), ay(static_cast<size_t>(spots));
+    auto evaluate = [&](Params& p, Matrix* info, std::vector<double>* grad) {
+        const double s = p.sigma ? p.v[4] : sigma;
+        for (int m = 0; m < spots; ++m) {
+            ax[static_cast<size_t>(m)].compute(p.x(m), s, x0, nx);
+            ay[static_cast<size_t>(m)].compute(p.y(m), s, y0, ny);
+        }
         double ll = 0;
-        if (info) *info = Mat{};
-        if (grad) grad->fill(0);
+        if (info) *info = Matrix(k);
+        if (grad) grad->assign(static_cast<size_t>(k), 0.0);
+        std::vector<double> dmu(static_cast<size_t>(k));
         for (int j = 0; j < ny; ++j) {
             for (int i = 0; i < nx; ++i) {
-                const double mu = t.background + t.photons * ax.e[i] * ay.e[j] + rv;
+                double mu = p.b() + rv;
+                std::fill(dmu.begin(), dmu.end(), 0.0);
+                dmu[3] = 1.0;
+                for (int m = 0; m < spots; ++m) {
+                    const Axis& a = ax[static_cast<size_t>(m)];
+                    const Axis& b = ay[static_cast<size_t>(m)];
+                    const double ex = a.e[static_cast<size_t>(i)], ey = b.e[static_cast<size_t>(j)];
+                    const double nm = p.n(m);
+                    mu += nm * ex * ey;
+                    if (!info) continue;
+                    const int off = p.offset(m);
+                    dmu[static_cast<size_t>(off)] = nm * a.de_dc[static_cast<size_t>(i)] * ey;
+                    dmu[static_cast<size_t>(off + 1)] = nm * ex * b.de_dc[static_cast<size_t>(j)];
+                    dmu[static_cast<size_t>(off == 0 ? 2 : off + 2)] = ex * ey;
+                    if (p.sigma)
+                        dmu[4] = nm * (a.de_ds[static_cast<size_t>(i)] * ey + ex * b.de_ds[static_cast<size_t>(j)]);
+                }
                 const double d = roi[static_cast<size_t>(j * nx + i)] + rv;
                 ll += d * std::log(mu) - mu;
                 if (!info) continue;
-                const double dmu[5] = {t.photons * ax.de_dc[i] * ay.e[j], t.photons * ax.e[i] * ay.de_dc[j],
-                                       ax.e[i] * ay.e[j], 1.0,
-                                       t.photons * (ax.de_ds[i] * ay.e[j] + ax.e[i] * ay.de_ds[j])};
                 const double r = d / mu - 1.0;
-                for (int p = 0; p < k; ++p) {
-                    (*grad)[p] += r * dmu[p];
-                    for (int q = 0; q <= p; ++q) (*info)[p][q] += dmu[p] * dmu[q] / mu;
+                for (int q = 0; q < k; ++q) {
+                    if (dmu[static_cast<size_t>(q)] == 0) continue;
+                    (*grad)[static_cast<size_t>(q)] += r * dmu[static_cast<size_t>(q)];
+                    for (int w = 0; w <= q; ++w) (*info)(q, w) += dmu[static_cast<size_t>(q)] * dmu[static_cast<size_t>(w)] / mu;
                 }
             }
         }
         if (info)
-            for (int p = 0; p < k; ++p)
-                for (int q = p + 1; q < k; ++q) (*info)[p][q] = (*info)[q][p];
+            for (int q = 0; q < k; ++q)
+                for (int w = q + 1; w < k; ++w) (*info)(q, w) = (*info)(w, q);
         return ll;
     };
 
     // Levenberg–Marquardt on the Poisson log-likelihood with the Fisher
     // information as the curvature (Fisher scoring, damped).
+    Fit f;
     double lambda = 1e-3;
-    Mat info;
-    std::array<double, 5> grad;
-    double ll = evaluate(f, &info, &grad);
+    Matrix info;
+    std::vector<double> grad;
+    double ll = evaluate(t, &info, &grad);
     for (f.iterations = 0; f.iterations < o.max_iterations; ++f.iterations) {
-        Mat a = info;
-        for (int p = 0; p < k; ++p) a[p][p] *= 1 + lambda;
-        std::array<double, 5> step = grad;
-        if (!solve<5>(a, step, k)) break;
-        Fit t = f;
-        t.x += step[0];
-        t.y += step[1];
-        t.photons = std::max(1e-3, t.photons + step[2]);
-        t.background = std::max(1e-6, t.background + step[3]);
-        if (o.fit_sigma) t.sigma = std::clamp(t.sigma + step[4], 0.3, 5.0 * o.sigma);
-        Mat info_t;
-        std::array<double, 5> grad_t;
-        const double ll_t = evaluate(t, &info_t, &grad_t);
-        if (ll_t >= ll) {
+        Matrix a = info;
+        for (int q = 0; q < k; ++q) a(q, q) *= 1 + lambda;
+        std::vector<double> step = grad;
+        if (!solve(a, step)) break;
+        Params c = t;
+        for (int q = 0; q < k; ++q) c.v[static_cast<size_t>(q)] += step[static_cast<size_t>(q)];
+        for (int m = 0; m < spots; ++m) c.n(m) = std::max(1e-3, c.n(m));
+        c.b() = std::max(1e-6, c.b());
+        if (c.sigma) c.v[4] = std::clamp(c.v[4], 0.3, 5.0 * o.sigma);
+        Matrix info_c;
+        std::vector<double> grad_c;
+        const double ll_c = evaluate(c, &info_c, &grad_c);
+        if (ll_c >= ll) {
             const bool small = std::fabs(step[0]) < 1e-4 && std::fabs(step[1]) < 1e-4;
-            f = t;
-            ll = ll_t;
-            info = info_t;
-            grad = grad_t;
+            t = c;
+            ll = ll_c;
+            info = info_c;
+            grad = grad_c;
             lambda = std::max(lambda / 10, 1e-7);
             if (small) {
                 f.converged = true;
@@ -164,18 +208,23 @@ Fit fit_spot(const Image& img, int px, int py, const FitOptions& o) {
         }
     }
     if (f.iterations == o.max_iterations) f.converged = true; // close enough; the ROI check below decides
+    f.x = t.x(0);
+    f.y = t.y(0);
+    f.photons = t.n(0);
+    f.background = t.b();
+    f.sigma = t.sigma ? t.v[4] : sigma;
     if (f.x < x0 - 0.5 || f.x > x1 + 0.5 || f.y < y0 - 0.5 || f.y > y1 + 0.5) f.converged = false;
 
     // CRLB: the diagonal of the inverse Fisher information at the fit.
-    for (int p = 0; p < 2 + 2; ++p) {
-        std::array<double, 5> e{};
-        e[p] = 1;
-        if (!solve<5>(info, e, k)) {
+    double* bound[4] = {&f.crlb_x, &f.crlb_y, &f.crlb_photons, &f.crlb_background};
+    for (int q = 0; q < 4; ++q) {
+        std::vector<double> e(static_cast<size_t>(k), 0.0);
+        e[static_cast<size_t>(q)] = 1;
+        if (!solve(info, e)) {
             f.converged = false;
             return f;
         }
-        const double var = e[p];
-        (p == 0 ? f.crlb_x : p == 1 ? f.crlb_y : p == 2 ? f.crlb_photons : f.crlb_background) = std::sqrt(std::max(var, 0.0));
+        *bound[q] = std::sqrt(std::max(e[static_cast<size_t>(q)], 0.0));
     }
     return f;
 }

@@ -3,7 +3,8 @@
 // parameters from the Fisher information at the fit.
 #pragma once
 
-#include <array>
+#include <utility>
+#include <vector>
 
 #include "wavelet.hpp"
 
@@ -31,9 +32,14 @@ struct Fit {
 };
 
 // Fits the spot whose peak is at pixel (px, py) of `image` (values in
-// photo-electrons, offset removed). Returns converged = false when the fit
-// leaves the ROI or the Fisher matrix is singular.
-Fit fit_spot(const Image& image, int px, int py, const FitOptions& options);
+// photo-electrons, offset removed), jointly with the spots peaking at
+// `neighbours` (pixel positions inside or near the window) so that their
+// light does not bias it: the model is one background plus one
+// integrated Gaussian per spot, and the Cramér–Rao bound reported for the
+// central spot accounts for its neighbours. Returns converged = false when
+// the fit leaves the ROI or the Fisher matrix is singular.
+Fit fit_spot(const Image& image, int px, int py, const std::vector<std::pair<int, int>>& neighbours,
+             const FitOptions& options);
 
 // Fraction of a unit-integral Gaussian (centre c, sd s) falling in pixel k,
 // i.e. over [k - 0.5, k + 0.5].
