@@ -40,8 +40,7 @@ test: build test-asan
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build
-	SPOTFLOW_PLUGIN_PATH=$(BUILD)/lib/spotflow/examples $(BUILD)/bin/spotflow run examples/recipes/demo.json \
-	  --input movie=$(BUILD)/share/spotflow/demo_movie.tif --out out/demo
+	$(BUILD)/bin/spotflow run examples/recipes/demo.json --out out/demo
 
 bench: build
 	cmake --build $(BUILD) --target spotflow_bench -j$(JOBS)

@@ -76,7 +76,7 @@ LapRun time_lap(int n) {
     FakeHost host;
     const auto walks = random_walks(n, 100, 11);
     NodeRunner node(lib.plugin("link.lap"), host,
-                    R"({"max_distance": 3.0, "max_gap": 2, "max_gap_distance": 4.0,
+                    R"({"max_distance": 3.0, "max_gap": 2, "max_gap_distance": 4.0, "alternative_cost": "cutoff",
                         "alternative_cost_factor": 1.05, "cutoff_percentile": 0.9})");
     const auto t0 = Clock::now();
     if (node.process(0, walks->p) != SPOTFLOW_OK || node.finish() != SPOTFLOW_OK)

@@ -32,13 +32,17 @@ double alternative_cost(std::vector<double> costs, const Options& o) {
 }
 
 // Solves one bipartite step: rows and columns are detection (or segment)
-// indices, candidates their squared distances. Returns column per row.
-std::vector<int32_t> assign(size_t n_rows, size_t n_cols, const std::vector<Candidate>& cand, const Options& o) {
-    std::vector<double> costs(cand.size());
-    for (size_t i = 0; i < cand.size(); ++i) costs[i] = cand[i].cost;
+// indices, candidates their squared distances within `gate`. Returns
+// column per row.
+std::vector<int32_t> assign(size_t n_rows, size_t n_cols, const std::vector<Candidate>& cand, double gate, const Options& o) {
     // A link is taken when it costs less than leaving both ends free
     // (row + column alternative), as in the block matrix of Jaqaman 2008.
-    const double alt = alternative_cost(std::move(costs), o);
+    double alt = o.alternative_cost_factor * 0.5 * gate * gate;
+    if (o.percentile_alternative) {
+        std::vector<double> costs(cand.size());
+        for (size_t i = 0; i < cand.size(); ++i) costs[i] = cand[i].cost;
+        alt = alternative_cost(std::move(costs), o);
+    }
     const auto a = spotflow::lap::solve(static_cast<int32_t>(n_rows), static_cast<int32_t>(n_cols), cand,
                                         std::vector<double>(n_rows, alt), std::vector<double>(n_cols, alt));
     return a.row_to_col;
@@ -79,7 +83,7 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
                 grid.within(x[a[i]], y[a[i]], o.max_distance, [&](int64_t j, double d) {
                     cand.push_back({static_cast<int32_t>(i), col_of[j], d * d});
                 });
-            const auto r2c = assign(a.size(), b.size(), cand, o);
+            const auto r2c = assign(a.size(), b.size(), cand, o.max_distance, o);
             for (size_t i = 0; i < a.size(); ++i)
                 if (r2c[i] >= 0) {
                     next[a[i]] = b[static_cast<size_t>(r2c[i])];
@@ -116,7 +120,7 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
             });
         }
         if (!cand.empty()) {
-            const auto r2c = assign(seg.size(), seg.size(), cand, o);
+            const auto r2c = assign(seg.size(), seg.size(), cand, o.max_gap_distance, o);
             for (size_t e = 0; e < seg.size(); ++e)
                 if (r2c[e] >= 0) seg_next[e] = r2c[e], ++res.gap_closures;
         }

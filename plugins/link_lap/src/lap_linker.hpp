@@ -17,8 +17,15 @@ struct Options {
     double max_distance = 5.0;           // px, frame-to-frame links
     int max_gap = 2;                     // frames a track may skip when gap closing (0: no gap closing)
     double max_gap_distance = 7.0;       // px, gap-closing links
+    // How much leaving an end unlinked costs. Cutoff (the default): half the
+    // squared gate times the factor, so any candidate inside the gate beats
+    // no link and only competition decides. Percentile (TrackMate): the
+    // factor times this percentile of the candidate costs, which also
+    // refuses links much longer than the typical one (fast, directed
+    // particles among slow ones).
+    bool percentile_alternative = false;
     double alternative_cost_factor = 1.05;
-    double cutoff_percentile = 0.9;      // alternative cost = factor x this percentile of the candidate costs
+    double cutoff_percentile = 0.9;
     int threads = 1;
 };
 

@@ -23,8 +23,10 @@ constexpr const char* kSchema = R"({
       "description": "Gap closing: frames a track may skip (a blink); 0 turns gap closing off."},
     "max_gap_distance": {"type": "number", "exclusiveMinimum": 0, "default": 7.0,
       "description": "Gap closing: largest distance in pixels between a segment's end and the start it joins."},
+    "alternative_cost": {"enum": ["cutoff", "percentile"], "default": "cutoff",
+      "description": "Cost of leaving an end unlinked: 'cutoff' = factor x half the squared gate, so every link inside the gate beats none; 'percentile' = TrackMate's factor x the cutoff percentile of the candidate costs."},
     "alternative_cost_factor": {"type": "number", "exclusiveMinimum": 0, "default": 1.05,
-      "description": "The cost of leaving an end unlinked is this factor times the cutoff percentile of the candidate costs (TrackMate's default 1.05)."},
+      "description": "Factor of the alternative cost (TrackMate's default 1.05)."},
     "cutoff_percentile": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.9,
       "description": "Percentile of the candidate costs the alternative cost is based on (TrackMate's default 0.9)."}
   }
@@ -44,6 +46,7 @@ void* create(const spotflow_host* host, const char* params_json) {
         o.max_distance = p.at("max_distance");
         o.max_gap = p.at("max_gap");
         o.max_gap_distance = p.at("max_gap_distance");
+        o.percentile_alternative = p.at("alternative_cost") == "percentile";
         o.alternative_cost_factor = p.at("alternative_cost_factor");
         o.cutoff_percentile = p.at("cutoff_percentile");
         o.threads = host->threads(host);

@@ -64,6 +64,26 @@ TEST(LinkLap, GapClosingRefusesAGapLongerThanMaxGap) {
     EXPECT_EQ(ids_of_first.size(), 2u);
 }
 
+TEST(LinkLap, CutoffAlternativeKeepsAFastParticleThatThePercentileRuleDrops) {
+    // Nine slow particles (0.1 px/frame) and one fast (3 px/frame) over two
+    // frames: the fast link's cost (9) is far above the 90th percentile of
+    // the costs, so TrackMate's rule leaves it unlinked; inside the 5 px gate
+    // the cutoff rule links it.
+    std::vector<int64_t> f;
+    std::vector<double> x, y;
+    for (int t = 0; t < 2; ++t)
+        for (int i = 0; i < 10; ++i) {
+            f.push_back(t);
+            x.push_back(20.0 * i + (i == 9 ? 3.0 * t : 0.1 * t));
+            y.push_back(10);
+        }
+    Options o;
+    o.max_gap = 0;
+    EXPECT_EQ(link(f, x, y, o).track[19], link(f, x, y, o).track[9]);
+    o.percentile_alternative = true;
+    EXPECT_NE(link(f, x, y, o).track[19], link(f, x, y, o).track[9]);
+}
+
 TEST(LinkLap, IdsFollowFirstAppearanceAndFarJumpsAreNotLinked) {
     Options o;
     o.max_gap = 0;
@@ -75,7 +95,7 @@ TEST(LinkLap, PluginKeepsColumnsAndAddsTrackIds) {
     spotflow::testing::PluginLibrary lib(PLUGIN_PATH);
     spotflow::testing::FakeHost host;
     spotflow::testing::NodeRunner node(lib.plugin("link.lap"), host,
-                                       R"({"max_distance": 5.0, "max_gap": 2, "max_gap_distance": 7.0,
+                                       R"({"max_distance": 5.0, "max_gap": 2, "max_gap_distance": 7.0, "alternative_cost": "cutoff",
                                            "alternative_cost_factor": 1.05, "cutoff_percentile": 0.9})");
     ASSERT_TRUE(node.created()) << host.error;
     spotflow::TableBuilder b;
