@@ -78,6 +78,23 @@ std::vector<int64_t> TableAccumulator::ints(const std::string& name) const {
     return out;
 }
 
+std::vector<std::string> TableAccumulator::strings(const std::string& name) const {
+    const int64_t c = index(name);
+    if (c < 0) throw std::invalid_argument("the table has no column '" + name + "'");
+    const Column& col = cols_[static_cast<size_t>(c)];
+    std::vector<std::string> out(col.null.size());
+    for (size_t r = 0; r < out.size(); ++r) {
+        if (col.null[r]) continue;
+        if (col.type == ColumnType::Utf8) out[r] = col.s[r];
+        else if (col.type == ColumnType::Int64) out[r] = std::to_string(col.i[r]);
+        else {
+            std::string t = std::to_string(col.d[r]);
+            out[r] = t;
+        }
+    }
+    return out;
+}
+
 void TableAccumulator::build(const std::vector<int64_t>& order, const std::vector<IntColumn>& extra,
                              ArrowSchema* schema, ArrowArray* array) const {
     for (const auto& e : extra)

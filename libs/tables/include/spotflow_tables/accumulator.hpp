@@ -29,6 +29,9 @@ public:
     std::vector<double> doubles(const std::string& name) const;
     // An integer column (floats are truncated; null reads as 0).
     std::vector<int64_t> ints(const std::string& name) const;
+    // Any column as text (numbers printed, null as ""): for keys such as a
+    // sample name that may be written as a number or a string.
+    std::vector<std::string> strings(const std::string& name) const;
 
     // A column to add, or to replace when a column of that name exists.
     struct IntColumn {

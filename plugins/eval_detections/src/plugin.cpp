@@ -1,0 +1,356 @@
+// eval.detections: detections against ground truth (seed 000, Step 3), with
+// the Cramér–Rao bound of every matched emitter.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "matching.hpp"
+#include "spotflow/plugin.h"
+#include "spotflow/plugin_error.hpp"
+#include "spotflow_plot/plot.hpp"
+#include "spotflow_psf/crlb.hpp"
+#include "spotflow/tensor.hpp"
+#include "spotflow_tables/accumulator.hpp"
+
+namespace eval_detections {
+namespace {
+
+using spotflow::PluginError;
+using spotflow::tables::TableAccumulator;
+using nlohmann::json;
+
+constexpr const char* kSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "tolerance_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0,
+      "description": "A detection matches a true emitter of the same frame only when strictly closer than this (pixels)."},
+    "score_column": {"type": "string", "default": "probability",
+      "description": "Detection score swept for the precision/recall curve, if the detections have it."},
+    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
+      "description": "For nm figures and the efficiency; 0 takes the movie's, else 108."},
+    "qe": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.9,
+      "description": "Quantum efficiency: the CRLB uses detected photons, truth photons x qe (the simulator's truth counts emitted photons)."},
+    "excess_noise": {"type": "number", "minimum": 1, "default": 1, "description": "F^2 on the CRLB variance: 1 for sCMOS, 2 for EMCCD."},
+    "psf_sigma_px": {"type": "number", "exclusiveMinimum": 0, "default": 1.3, "description": "PSF sigma for the CRLB when truth has no sigma column."},
+    "background_photons": {"type": "number", "minimum": 0, "default": 10,
+      "description": "Background photons per pixel for the CRLB when truth has no background column."},
+    "photons": {"type": "number", "exclusiveMinimum": 0, "default": 2000, "description": "Emitter photons for the CRLB when truth has no photons column."},
+    "example_frame": {"type": "integer", "minimum": 0, "default": 0, "description": "The movie frame drawn in example_detections.png."},
+    "summary_file": {"type": "string", "default": "evaluation_summary.json", "description": "Overall metrics (empty: not written)."},
+    "metrics_file": {"type": "string", "default": "detection_metrics.csv", "description": "One row per sample (empty: not written)."},
+    "plots_file": {"type": "string", "default": "performance_plots.png", "description": "Precision/recall against threshold, F1 per sample, errors (empty: not drawn)."},
+    "examples_file": {"type": "string", "default": "example_detections.png", "description": "Truth and detections over a movie frame (needs the movie input; empty: not drawn)."}
+  }
+})";
+
+struct Evaluator {
+    const spotflow_host* host;
+    json p;
+    TableAccumulator det, truth;
+    std::vector<float> example;
+    int width = 0, height = 0;
+    double pixel_size_nm = 0;
+};
+
+void* create(const spotflow_host* host, const char* params_json) {
+    Evaluator* e = nullptr;
+    spotflow::guarded(host, "create", [&]() -> spotflow_status {
+        e = new Evaluator{host, json::parse(params_json), {}, {}, {}, 0, 0, 0};
+        return SPOTFLOW_OK;
+    });
+    return e;
+}
+
+spotflow_status process(void* self, const spotflow_input* in, const spotflow_packet* pk, const spotflow_emitter*) {
+    auto& e = *static_cast<Evaluator*>(self);
+    return spotflow::guarded(e.host, "reading", [&]() -> spotflow_status {
+        if (in->port == 2) { // the movie: keep the example frame only
+            if (pk->info.pixel_size_nm > 0) e.pixel_size_nm = pk->info.pixel_size_nm;
+            const DLTensor& t = pk->tensor->dl_tensor;
+            const int64_t want = e.p.at("example_frame");
+            const int64_t k = want - pk->info.frame_offset;
+            if (t.ndim == 3 && k >= 0 && k < t.shape[0]) {
+                e.height = static_cast<int>(t.shape[1]), e.width = static_cast<int>(t.shape[2]);
+                const int64_t plane = t.shape[1] * t.shape[2];
+                e.example.resize(static_cast<size_t>(plane));
+                for (int64_t i = 0; i < plane; ++i) e.example[static_cast<size_t>(i)] = static_cast<float>(spotflow::element_as_double(t, k * plane + i));
+            }
+            return SPOTFLOW_OK;
+        }
+        if (pk->info.pixel_size_nm > 0) e.pixel_size_nm = pk->info.pixel_size_nm;
+        try {
+            (in->port == 0 ? e.det : e.truth).append(pk->schema, pk->array);
+        } catch (const std::invalid_argument& x) {
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(in->port == 0 ? "detections: " : "truth: ") + x.what());
+        }
+        return SPOTFLOW_OK;
+    });
+}
+
+struct Table {
+    std::vector<Point> pts;
+    std::vector<std::string> sample;
+};
+
+Table points(const TableAccumulator& t, const char* what) {
+    Table out;
+    if (t.rows() == 0) return out;
+    try {
+        const auto f = t.ints("frame");
+        const auto x = t.doubles("x"), y = t.doubles("y");
+        out.sample = t.has("sample") ? t.strings("sample") : std::vector<std::string>(f.size(), "0");
+        for (size_t i = 0; i < f.size(); ++i) out.pts.push_back({f[i], x[i], y[i]});
+    } catch (const std::invalid_argument& x) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(what) + ": " + x.what());
+    }
+    return out;
+}
+
+// Scores one sample's subset (indices into the tables).
+struct Scored {
+    Metrics m;
+    double crlb_rms_px = 0; // per axis, over matched emitters
+    std::vector<double> errors_px; // lateral error of each match
+};
+
+Scored score(const Table& truth, const Table& det, const std::vector<size_t>& ti, const std::vector<size_t>& di,
+             const std::vector<double>& crlb, double tol) {
+    std::vector<Point> t, d;
+    for (const size_t i : ti) t.push_back(truth.pts[i]);
+    for (const size_t j : di) d.push_back(det.pts[j]);
+    const Match mt = match(t, d, tol);
+    Scored s{metrics(t, d, mt), 0, {}};
+    double c2 = 0;
+    for (size_t j = 0; j < d.size(); ++j) {
+        const int64_t k = mt.truth_of[j];
+        if (k < 0) continue;
+        c2 += crlb[ti[static_cast<size_t>(k)]] * crlb[ti[static_cast<size_t>(k)]];
+        s.errors_px.push_back(std::hypot(d[j].x - t[static_cast<size_t>(k)].x, d[j].y - t[static_cast<size_t>(k)].y));
+    }
+    if (s.m.tp > 0) s.crlb_rms_px = std::sqrt(c2 / static_cast<double>(s.m.tp));
+    return s;
+}
+
+std::string output(const spotflow_host* h, const std::string& name) {
+    char buf[4096];
+    if (const auto st = h->output_path(h, name.c_str(), buf, sizeof buf); st != SPOTFLOW_OK)
+        throw PluginError(st, "cannot write '" + name + "' into the output folder");
+    return buf;
+}
+
+spotflow_status finish(void* self, const spotflow_emitter* out) {
+    auto& e = *static_cast<Evaluator*>(self);
+    return spotflow::guarded(e.host, "scoring detections", [&]() -> spotflow_status {
+        const double tol = e.p.at("tolerance_px");
+        const double px_nm = e.p.at("pixel_size_nm").get<double>() > 0 ? e.p.at("pixel_size_nm").get<double>()
+                             : e.pixel_size_nm > 0 ? e.pixel_size_nm : 108.0;
+        const Table truth = points(e.truth, "truth"), det = points(e.det, "detections");
+
+        // The CRLB of every true emitter (detected photons = photons x qe).
+        const double qe = e.p.at("qe");
+        const auto col_or = [&](const char* name, double fallback) {
+            return e.truth.has(name) ? e.truth.doubles(name) : std::vector<double>(truth.pts.size(), fallback);
+        };
+        const auto n = col_or("photons", e.p.at("photons")), b = col_or("background", e.p.at("background_photons")),
+                   s = col_or("sigma", e.p.at("psf_sigma_px"));
+        std::vector<double> crlb(truth.pts.size());
+        for (size_t i = 0; i < crlb.size(); ++i)
+            crlb[i] = n[i] > 0 ? spotflow::psf::crlb_mortensen_px(n[i] * qe, std::max(0.0, b[i] * qe), s[i], e.p.at("excess_noise"))
+                               : std::nan("");
+
+        std::map<std::string, std::pair<std::vector<size_t>, std::vector<size_t>>> samples;
+        for (size_t i = 0; i < truth.pts.size(); ++i) samples[truth.sample[i]].first.push_back(i);
+        for (size_t j = 0; j < det.pts.size(); ++j) samples[det.sample[j]].second.push_back(j);
+        std::vector<size_t> all_t(truth.pts.size()), all_d(det.pts.size());
+        for (size_t i = 0; i < all_t.size(); ++i) all_t[i] = i;
+        for (size_t j = 0; j < all_d.size(); ++j) all_d[j] = j;
+
+        std::vector<std::pair<std::string, Scored>> rows;
+        // Samples are scored apart: frames of different samples never match.
+        Scored overall{};
+        std::vector<double> all_errors;
+        double c2 = 0;
+        for (const auto& [name, ids] : samples) {
+            rows.emplace_back(name, score(truth, det, ids.first, ids.second, crlb, tol));
+            const Scored& r = rows.back().second;
+            overall.m.tp += r.m.tp, overall.m.fp += r.m.fp, overall.m.fn += r.m.fn;
+            all_errors.insert(all_errors.end(), r.errors_px.begin(), r.errors_px.end());
+            c2 += r.crlb_rms_px * r.crlb_rms_px * static_cast<double>(r.m.tp);
+        }
+        {
+            auto& m = overall.m;
+            m.precision = m.tp + m.fp ? static_cast<double>(m.tp) / static_cast<double>(m.tp + m.fp) : 0;
+            m.recall = m.tp + m.fn ? static_cast<double>(m.tp) / static_cast<double>(m.tp + m.fn) : 0;
+            m.f1 = m.precision + m.recall > 0 ? 2 * m.precision * m.recall / (m.precision + m.recall) : 0;
+            m.jaccard = m.tp + m.fp + m.fn ? static_cast<double>(m.tp) / static_cast<double>(m.tp + m.fp + m.fn) : 0;
+            double se = 0, sx = 0, sy = 0;
+            for (const auto& [name, r] : rows) {
+                se += r.m.rmse_lateral * r.m.rmse_lateral * static_cast<double>(r.m.tp);
+                sx += r.m.rmse_x * r.m.rmse_x * static_cast<double>(r.m.tp);
+                sy += r.m.rmse_y * r.m.rmse_y * static_cast<double>(r.m.tp);
+                m.bias_x += r.m.bias_x * static_cast<double>(r.m.tp), m.bias_y += r.m.bias_y * static_cast<double>(r.m.tp);
+            }
+            if (m.tp > 0) {
+                const double k = static_cast<double>(m.tp);
+                m.rmse_lateral = std::sqrt(se / k), m.rmse_x = std::sqrt(sx / k), m.rmse_y = std::sqrt(sy / k);
+                m.bias_x /= k, m.bias_y /= k;
+                overall.crlb_rms_px = std::sqrt(c2 / k);
+            }
+        }
+        rows.emplace_back("all", overall);
+
+        // SMLM challenge 2016 efficiency (lateral), Jaccard in percent, RMSE in nm.
+        const auto efficiency = [&](const Metrics& m) {
+            return 100 - std::sqrt(std::pow(100 - 100 * m.jaccard, 2) + std::pow(m.rmse_lateral * px_nm, 2));
+        };
+        const auto ratio = [](const Scored& r) {
+            // Per-axis RMSE over the per-axis bound (the lateral ratio is the same).
+            return r.crlb_rms_px > 0 ? r.m.rmse_lateral / std::sqrt(2.0) / r.crlb_rms_px : std::nan("");
+        };
+
+        spotflow::TableBuilder tb;
+        using spotflow::ColumnType;
+        const auto c_s = tb.add_column("sample", ColumnType::Utf8), c_tp = tb.add_column("true_positives", ColumnType::Int64),
+                   c_fp = tb.add_column("false_positives", ColumnType::Int64), c_fn = tb.add_column("false_negatives", ColumnType::Int64),
+                   c_p = tb.add_column("precision", ColumnType::Float64), c_r = tb.add_column("recall", ColumnType::Float64),
+                   c_f = tb.add_column("f1", ColumnType::Float64), c_j = tb.add_column("jaccard", ColumnType::Float64),
+                   c_rl = tb.add_column("rmse_lateral_px", ColumnType::Float64), c_rx = tb.add_column("rmse_x_px", ColumnType::Float64),
+                   c_ry = tb.add_column("rmse_y_px", ColumnType::Float64), c_bx = tb.add_column("bias_x_px", ColumnType::Float64),
+                   c_by = tb.add_column("bias_y_px", ColumnType::Float64), c_cr = tb.add_column("crlb_rms_px", ColumnType::Float64),
+                   c_ratio = tb.add_column("rmse_over_crlb", ColumnType::Float64), c_e = tb.add_column("efficiency", ColumnType::Float64);
+        std::string csv = "sample,true_positives,false_positives,false_negatives,precision,recall,f1,jaccard,rmse_lateral_px,"
+                          "rmse_x_px,rmse_y_px,bias_x_px,bias_y_px,crlb_rms_px,rmse_over_crlb,efficiency\n";
+        for (const auto& [name, r] : rows) {
+            const Metrics& m = r.m;
+            tb.append_string(c_s, name);
+            tb.append_int(c_tp, m.tp), tb.append_int(c_fp, m.fp), tb.append_int(c_fn, m.fn);
+            tb.append_double(c_p, m.precision), tb.append_double(c_r, m.recall), tb.append_double(c_f, m.f1);
+            tb.append_double(c_j, m.jaccard), tb.append_double(c_rl, m.rmse_lateral), tb.append_double(c_rx, m.rmse_x);
+            tb.append_double(c_ry, m.rmse_y), tb.append_double(c_bx, m.bias_x), tb.append_double(c_by, m.bias_y);
+            tb.append_double(c_cr, r.crlb_rms_px), tb.append_double(c_ratio, ratio(r)), tb.append_double(c_e, efficiency(m));
+            csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name, m.tp, m.fp, m.fn, m.precision, m.recall,
+                               m.f1, m.jaccard, m.rmse_lateral, m.rmse_x, m.rmse_y, m.bias_x, m.bias_y, r.crlb_rms_px, ratio(r),
+                               efficiency(m));
+        }
+        const Metrics& m = overall.m;
+        const std::string summary_file = e.p.at("summary_file"), metrics_file = e.p.at("metrics_file");
+        if (!summary_file.empty()) {
+            json j = {{"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1}, {"jaccard", m.jaccard},
+                      {"true_positives", m.tp}, {"false_positives", m.fp}, {"false_negatives", m.fn},
+                      {"rmse_lateral_px", m.rmse_lateral}, {"rmse_lateral_nm", m.rmse_lateral * px_nm},
+                      {"bias_px", {m.bias_x, m.bias_y}}, {"crlb_rms_px", overall.crlb_rms_px},
+                      {"crlb_rms_nm", overall.crlb_rms_px * px_nm}, {"rmse_over_crlb", ratio(overall)},
+                      {"efficiency", efficiency(m)}, {"samples", static_cast<int64_t>(rows.size()) - 1},
+                      {"params", e.p}, {"pixel_size_nm", px_nm},
+                      {"definitions",
+                       {{"matching", "per frame, optimal one-to-one (LAP) matching, pairs strictly closer than tolerance_px"},
+                        {"jaccard", "TP / (TP + FP + FN)"},
+                        {"rmse_lateral", "sqrt(mean(dx^2 + dy^2)) over matched pairs"},
+                        {"crlb", "Mortensen et al. 2010 MLE bound per axis, detected photons = photons x qe, times excess noise"},
+                        {"rmse_over_crlb", "per-axis RMSE / sqrt(mean CRLB^2) over matched emitters"},
+                        {"efficiency", "100 - sqrt((100 - 100 Jaccard)^2 + (1/nm x RMSE_lateral_nm)^2), SMLM challenge 2016"}}}};
+            std::ofstream(output(e.host, summary_file)) << j.dump(2) << "\n";
+        }
+        if (!metrics_file.empty()) std::ofstream(output(e.host, metrics_file)) << csv;
+
+        const std::string plots_file = e.p.at("plots_file");
+        if (!plots_file.empty()) {
+            spotflow::plot::Figure fig(1500, 480, 1, 3, fmt::format("Detection: F1 {:.4f}, RMSE {:.1f} nm ({:.2f} x CRLB)", m.f1,
+                                                                    m.rmse_lateral * px_nm, ratio(overall)));
+            const std::string score_col = e.p.at("score_column");
+            if (e.det.has(score_col) && !det.pts.empty()) {
+                const auto sc = e.det.doubles(score_col);
+                std::vector<double> q = sc;
+                std::sort(q.begin(), q.end());
+                spotflow::plot::Series P{"precision", {}, {}}, R{"recall", {}, {}}, F{"F1", {}, {}};
+                for (int k = 0; k < 40; ++k) {
+                    const double thr = q[static_cast<size_t>(k * (q.size() - 1) / 40)];
+                    std::vector<size_t> kept;
+                    for (size_t j = 0; j < sc.size(); ++j)
+                        if (sc[j] >= thr) kept.push_back(j);
+                    Metrics mm{};
+                    for (const auto& [name, ids] : samples) {
+                        std::vector<size_t> dk;
+                        for (const size_t j : ids.second)
+                            if (sc[j] >= thr) dk.push_back(j);
+                        const Scored r = score(truth, det, ids.first, dk, crlb, tol);
+                        mm.tp += r.m.tp, mm.fp += r.m.fp, mm.fn += r.m.fn;
+                    }
+                    const double p = mm.tp + mm.fp ? static_cast<double>(mm.tp) / static_cast<double>(mm.tp + mm.fp) : 0;
+                    const double r = mm.tp + mm.fn ? static_cast<double>(mm.tp) / static_cast<double>(mm.tp + mm.fn) : 0;
+                    P.x.push_back(thr), P.y.push_back(p), R.x.push_back(thr), R.y.push_back(r);
+                    F.x.push_back(thr), F.y.push_back(p + r > 0 ? 2 * p * r / (p + r) : 0);
+                }
+                fig.lines(0, {"Precision and recall against threshold", score_col + " threshold", "score", std::nullopt,
+                              std::make_pair(0.0, 1.4)},
+                          {P, R, F});
+            } else {
+                fig.text(0, {"no '" + score_col + "' column:", "no threshold sweep"}, "Precision and recall");
+            }
+            std::vector<std::string> names;
+            spotflow::plot::Series f1{"F1", {}, {}};
+            for (const auto& [name, r] : rows)
+                if (name != "all") names.push_back(name), f1.y.push_back(r.m.f1);
+            fig.bars(1, {"F1 per sample", "sample", "F1", std::nullopt, std::make_pair(0.0, 1.05), false}, names, {f1});
+            std::vector<double> nm;
+            for (const double x : all_errors) nm.push_back(x * px_nm);
+            fig.histogram(2, {"Localisation errors of matched pairs", "lateral error (nm)", "count"}, nm, 40);
+            if (overall.crlb_rms_px > 0) fig.vline(2, overall.crlb_rms_px * std::sqrt(2.0) * px_nm, "lateral CRLB");
+            fig.save_png(output(e.host, plots_file));
+        }
+
+        const std::string examples_file = e.p.at("examples_file");
+        if (!examples_file.empty() && !e.example.empty()) {
+            const int64_t f = e.p.at("example_frame");
+            std::vector<Point> t, d;
+            for (const auto& pt : truth.pts)
+                if (pt.frame == f) t.push_back(pt);
+            for (const auto& pt : det.pts)
+                if (pt.frame == f) d.push_back(pt);
+            const Match mt = match(t, d, tol);
+            std::vector<bool> found(t.size(), false);
+            spotflow::plot::Overlay ov(e.example.data(), e.width, e.height, std::max(1, 768 / std::max(e.width, 1)));
+            for (size_t j = 0; j < d.size(); ++j) {
+                if (mt.truth_of[j] >= 0) found[static_cast<size_t>(mt.truth_of[j])] = true;
+                ov.cross(d[j].x, d[j].y, 2.5, mt.truth_of[j] >= 0 ? 2 : 3); // green: matched, vermilion: false positive
+            }
+            for (size_t i = 0; i < t.size(); ++i) ov.circle(t[i].x, t[i].y, 2.5, found[i] ? 5 : 7); // sky: found, yellow: missed
+            ov.title(fmt::format("Frame {}: {} true (circles), {} detected (crosses); FP vermilion, FN yellow", f, t.size(), d.size()));
+            ov.scale_bar(1000.0 / px_nm, "1 µm");
+            ov.save_png(output(e.host, examples_file));
+        }
+
+        spotflow_packet pk{};
+        pk.kind = SPOTFLOW_DATA_TABLE;
+        tb.finish(&pk.schema, &pk.array);
+        return out->emit(out, 0, &pk);
+    });
+}
+
+void destroy(void* self) { delete static_cast<Evaluator*>(self); }
+
+const spotflow_port_desc kInputs[] = {
+    {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y (+ score, sample)"},
+    {"truth", SPOTFLOW_TYPE_TABLE, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y (+ photons, background, sigma, sample)"},
+    {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, SPOTFLOW_PORT_OPTIONAL, "only for example_detections.png"}};
+const spotflow_port_desc kOutputs[] = {{"metrics", SPOTFLOW_TYPE_METRICS, SPOTFLOW_DATA_TABLE, 0, "one row per sample and one for all"}};
+const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_plugin_desc kDesc = {"eval.detections", "1.0.0",
+                                    "Detections against ground truth: optimal matching, P/R/F1/Jaccard, RMSE and bias, RMSE/CRLB, efficiency",
+                                    "evaluator", kInputs, 3, 1, kOutputs, kSchema, &kVtable, nullptr};
+
+uint32_t count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
+
+} // namespace
+} // namespace eval_detections
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, eval_detections::count,
+                                                                         eval_detections::plugin};
