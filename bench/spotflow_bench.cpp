@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <unistd.h>
 #include <thread>
 
 #include <fmt/format.h>
@@ -103,12 +105,139 @@ void bench_linking() {
     report("link.lap true links kept at 10,000/frame (sanity)", fmt::format("{:.4f}", r10k.correct_links), "-", true);
 }
 
+// ---- The seed's scenario through the CLI ------------------------------------
+
+std::string spotflow() { return SPOTFLOW_BIN; }
+fs::path scratch() {
+    static const fs::path d = fs::temp_directory_path() / ("spotflow-bench-" + std::to_string(::getpid()));
+    return d;
+}
+
+bench::ChildRun must(const std::vector<std::string>& argv) {
+    auto r = bench::run_child(argv);
+    if (r.exit_code != 0) throw std::runtime_error(argv[1] + " failed: " + r.output);
+    return r;
+}
+
+// Simulates `samples` seed-000 movies with the given photons and frames.
+fs::path simulate(const std::string& name, int samples, double photons, int frames, bool calcium = false) {
+    const fs::path out = scratch() / name;
+    std::vector<std::string> argv = {spotflow(), "simulate", "--output", out.string(), "--num_samples",
+                                     std::to_string(samples), "--photons", fmt::format("{}", photons),
+                                     "--num_frames", std::to_string(frames), "--seed", "7", "-q"};
+    if (calcium) argv.push_back("--calcium");
+    must(argv);
+    return out;
+}
+
+void bench_simulation() {
+    fmt::print("Simulation (seed 000 Step 1)\n");
+    const auto r = must({spotflow(), "simulate", "--output", (scratch() / "seed200").string(), "--num_samples", "200",
+                         "--seed", "1", "-q"});
+    report("spotflow simulate, 200 samples x 100 frames of 256x256", fmt::format("{:.1f} s", r.seconds), "< 60 s",
+           r.seconds < 60);
+    fs::remove_all(scratch() / "seed200");
+}
+
+// A recipe evaluating detect.wavelet on one simulated movie.
+const char* kDetectEval = R"({"spotflow_recipe": 1, "name": "bench_detect", "inputs": {"movie": {}, "truth": {}},
+  "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
+            {"id": "truth", "plugin": "read.tracks_csv", "params": {"path": "${inputs.truth}"}},
+            {"id": "detect", "plugin": "detect.wavelet"},
+            {"id": "eval", "plugin": "eval.detections", "params": {"plots_file": "", "examples_file": ""}}],
+  "edges": [{"from": "read.movie", "to": "detect.movie"}, {"from": "detect.detections", "to": "eval.detections"},
+            {"from": "truth.tracks", "to": "eval.truth"}]})";
+
+nlohmann::json detection_scores(const fs::path& sample, const std::string& tag) {
+    const fs::path recipe = scratch() / "detect_eval.json";
+    std::ofstream(recipe) << kDetectEval;
+    const fs::path out = scratch() / ("eval-" + tag);
+    must({spotflow(), "run", recipe.string(), "--input", "movie=" + (sample / "movie.tif").string(), "--input",
+          "truth=" + (sample / "ground_truth_tracks.csv").string(), "--out", out.string(), "-q"});
+    std::ifstream in(out / "evaluation_summary.json");
+    return nlohmann::json::parse(in);
+}
+
+// Detection frames per second, in process: chunks of 16 frames through
+// detect.wavelet with all threads, the movie read once beforehand.
+double detection_fps(const fs::path& movie) {
+    PluginLibrary reader(plugin_path("spotflow_read_tiff.so"));
+    FakeHost host;
+    NodeRunner read(reader.plugin("read.tiff"), host,
+                    nlohmann::json{{"path", movie.string()}, {"chunk_frames", 16}, {"pixel_size_nm", 0},
+                                   {"frame_interval_s", 0}, {"channel", 0}, {"allow_truncated", false}}
+                        .dump());
+    if (read.pull_all() != SPOTFLOW_OK) throw std::runtime_error("read.tiff: " + host.error);
+    PluginLibrary det(plugin_path("spotflow_detect_wavelet.so"));
+    NodeRunner detect(det.plugin("detect.wavelet"), host,
+                      R"({"threshold": 3.0, "psf_sigma_px": 1.3, "fit_sigma": false, "roi_half_width": 0, "max_iterations": 30,
+                          "border_px": 1, "baseline_adu": 100, "e_per_adu": 0.5, "qe": 0.9, "read_noise_e": 1.5, "em_gain": 1})");
+    int64_t frames = 0;
+    const auto t0 = Clock::now();
+    for (const auto& chunk : read.emitted) {
+        if (detect.process(0, chunk->p) != SPOTFLOW_OK) throw std::runtime_error("detect.wavelet: " + host.error);
+        frames += chunk->p.info.frame_count;
+    }
+    return static_cast<double>(frames) / seconds_since(t0);
+}
+
+void bench_detection() {
+    fmt::print("Detection (detect.wavelet) on the seed's scenario: 256x256, 20 puncta, 100 frames\n");
+    const fs::path hi = simulate("p2000", 3, 2000, 100), lo = simulate("p500", 3, 500, 100);
+    const double fps = detection_fps(hi / "sample_000" / "movie.tif");
+    report("detection frames/s at 256x256 (all threads)", fmt::format("{:.0f}", fps), ">= 300", fps >= 300);
+    for (const auto& [dir, photons] : {std::make_pair(hi, 2000), std::make_pair(lo, 500)}) {
+        double f1 = 0, ratio = 0;
+        for (int k = 0; k < 3; ++k) {
+            const auto s = detection_scores(dir / fmt::format("sample_{:03d}", k), fmt::format("{}-{}", photons, k));
+            f1 += s.at("f1").get<double>() / 3;
+            ratio += s.at("rmse_over_crlb").get<double>() / 3;
+        }
+        report(fmt::format("F1 at {} photons (3 movies)", photons), fmt::format("{:.4f}", f1), photons == 2000 ? ">= 0.995" : "-",
+               photons != 2000 || f1 >= 0.995);
+        report(fmt::format("localisation RMSE / CRLB at {} photons", photons), fmt::format("{:.2f}", ratio), "<= 1.15",
+               ratio <= 1.15);
+    }
+}
+
+void bench_recipe_and_memory() {
+    fmt::print("The classical recipe, and memory through detection\n");
+    const fs::path sample = simulate("recipe", 1, 2000, 100) / "sample_000";
+    const auto r = must({spotflow(), "run", std::string(SOURCE_DIR) + "/examples/recipes/classical.json", "--input",
+                         "movie=" + (sample / "movie.tif").string(), "--out", (scratch() / "classical").string(), "-q"});
+    report("classical.json on a 100-frame seed movie (whole CLI run)", fmt::format("{:.2f} s", r.seconds), "<= 2 s",
+           r.seconds <= 2);
+
+    const fs::path recipe = scratch() / "detect_only.json";
+    std::ofstream(recipe) << R"({"spotflow_recipe": 1, "name": "detect_only", "inputs": {"movie": {}},
+      "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
+                {"id": "detect", "plugin": "detect.wavelet"},
+                {"id": "write", "plugin": "write.csv", "params": {"file": "detections.csv"}}],
+      "edges": [{"from": "read.movie", "to": "detect.movie"}, {"from": "detect.detections", "to": "write.table"}]})";
+    long rss[2];
+    const int frames[2] = {200, 2000};
+    for (int k = 0; k < 2; ++k) {
+        const fs::path m = simulate(fmt::format("mem{}", frames[k]), 1, 2000, frames[k]) / "sample_000" / "movie.tif";
+        rss[k] = must({spotflow(), "run", recipe.string(), "--input", "movie=" + m.string(), "--out",
+                       (scratch() / fmt::format("mem-out{}", k)).string(), "-q"})
+                     .peak_rss_kib;
+        report(fmt::format("peak memory, {} frames through detection", frames[k]), fmt::format("{} MiB", rss[k] / 1024), "-", true);
+    }
+    const double ratio = static_cast<double>(rss[1]) / static_cast<double>(rss[0]);
+    report("peak memory ratio 2,000 / 200 frames", fmt::format("{:.2f}", ratio), "<= 1.3", ratio <= 1.3);
+}
+
 } // namespace
 
 int main() {
     fmt::print("spotflow benchmarks ({} hardware threads)\n\n", std::thread::hardware_concurrency());
     try {
+        fs::create_directories(scratch());
+        bench_simulation();
+        bench_detection();
         bench_linking();
+        bench_recipe_and_memory();
+        fs::remove_all(scratch());
     } catch (const std::exception& e) {
         fmt::print("benchmark failed: {}\n", e.what());
         return 1;

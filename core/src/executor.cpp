@@ -1,5 +1,6 @@
 #include "executor.hpp"
 
+#include <cassert>
 #include <chrono>
 #include <algorithm>
 #include <deque>
@@ -101,6 +102,7 @@ Token::~Token() {
     {
         std::lock_guard<std::mutex> lock(s.mu);
         ++s.tokens;
+        assert(s.tokens <= s.tokens_total); // a token returned twice would lift the bound
         if (s.parked && !s.exhausted) {
             s.parked = false;
             resume = true;
@@ -304,7 +306,9 @@ void Executor::Impl::handle(NodeState& n, Envelope e) {
                 --n.tokens;
                 n.max_in_flight = std::max(n.max_in_flight, n.tokens_total - n.tokens);
             }
-            EmitContext ctx{this, &n, std::make_shared<Token>(Token{&n})};
+            // Built in place: a temporary Token would hand its token back on
+            // destruction and let the source run ahead of its consumers.
+            EmitContext ctx{this, &n, std::shared_ptr<Token>(new Token{&n})};
             spotflow_emitter out{&ctx, &emit};
             const auto t0 = Clock::now();
             const spotflow_status s = n.vt->pull(n.self, &out);

@@ -83,7 +83,9 @@ private:
 class PluginLibrary {
 public:
     explicit PluginLibrary(const std::string& path) {
-        handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        // RTLD_NODELETE as the host does: a library is never unmapped under code
+        // (ITK, oneTBB) that may still run from it at exit.
+        handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!handle_) throw std::runtime_error(std::string("dlopen: ") + dlerror());
         entry_ = static_cast<const spotflow_plugin_entry*>(dlsym(handle_, SPOTFLOW_ENTRY_SYMBOL));
         if (!entry_) throw std::runtime_error("no spotflow_entry in " + path);

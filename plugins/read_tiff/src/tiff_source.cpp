@@ -111,7 +111,9 @@ TiffSource::TiffSource(const spotflow_host* host, std::string path, bool allow_t
     if (!opts) throw std::bad_alloc();
     TIFFOpenOptionsSetErrorHandlerExtR(opts.get(), &TiffSource::on_error, this);
     TIFFOpenOptionsSetWarningHandlerExtR(opts.get(), &TiffSource::on_warning, this);
-    tif_.reset(TIFFOpenExt(path_.c_str(), "r", opts.get()));
+    // "m": no memory mapping, so resident memory follows the chunks read,
+    // not the pages of the file touched so far.
+    tif_.reset(TIFFOpenExt(path_.c_str(), "rm", opts.get()));
     if (!tif_) throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read movie " + quoted(path_) + ": " + take_error());
 
     // A truncated file (an interrupted acquisition, a partial copy) leaves a
