@@ -1,0 +1,238 @@
+// read.isbi_xml and write.isbi_xml: tracks in the particle tracking
+// challenge's XML, so that its scorer (and TrackMate, Icy) read spotflow's
+// tracks and spotflow scores a user's own copy of the challenge data.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "isbi_format.hpp"
+#include "spotflow/plugin.h"
+#include "spotflow/plugin_error.hpp"
+#include "spotflow/table.hpp"
+#include "track_points.hpp"
+
+namespace io_isbi {
+namespace {
+
+using spotflow::ColumnType;
+using spotflow::guarded;
+using spotflow::PluginError;
+
+constexpr const char* kReadSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "required": ["path"],
+  "properties": {
+    "path": {"type": "string", "minLength": 1,
+             "description": "Tracks in the particle tracking challenge's XML (<root><TrackContestISBI2012><particle><detection t x y z/>)."},
+    "batch_rows": {"type": "integer", "minimum": 1, "default": 65536,
+                   "description": "Points per emitted batch."},
+    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
+                      "description": "Pixel size in nm recorded in the stream info; 0 = unknown."},
+    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
+                         "description": "Time between frames in s recorded in the stream info; 0 = unknown."}
+  }
+})";
+
+constexpr const char* kWriteSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "file": {"type": "string", "minLength": 1, "default": "tracks_isbi.xml",
+             "description": "Name of the XML file inside the run's output folder."},
+    "snr": {"type": "string", "default": "",
+            "description": "SNR attribute of <TrackContestISBI2012> (e.g. \"4\"); empty = not written."},
+    "density": {"type": "string", "default": "",
+                "description": "density attribute (low, mid, high); empty = not written."},
+    "scenario": {"type": "string", "default": "",
+                 "description": "scenario attribute (VESICLE, MICROTUBULE, RECEPTOR, VIRUS); empty = not written."}
+  }
+})";
+
+nlohmann::json parse_json(const char* json) {
+    try {
+        return nlohmann::json::parse(json);
+    } catch (const nlohmann::json::exception& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
+    }
+}
+
+template <class T> T param(const nlohmann::json& j, const char* name) {
+    try {
+        return j.at(name).get<T>();
+    } catch (const nlohmann::json::exception& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
+    }
+}
+
+// ---- read.isbi_xml ---------------------------------------------------------
+
+struct Reader {
+    const spotflow_host* host;
+    std::string path;
+    int64_t batch_rows;
+    double pixel_size_nm, frame_interval_s;
+    IsbiTracks tracks;
+    size_t particle = 0, detection = 0; // the next point to emit
+    int64_t points = 0, emitted_points = 0;
+    bool emitted = false;
+};
+
+std::string nan_report(const IsbiTracks& t) {
+    std::string s;
+    auto add = [&](const std::string& part) { s += (s.empty() ? "" : "; ") + part; };
+    if (t.trimmed) add(fmt::format("trimmed {} NaN detections at particle ends", t.trimmed));
+    if (!t.dropped.empty()) {
+        std::string ids;
+        for (size_t i = 0; i < t.dropped.size() && i < 5; ++i) ids += (i ? ", " : "") + std::to_string(t.dropped[i]);
+        if (t.dropped.size() > 5) ids += ", ...";
+        add(fmt::format("dropped {} particles with NaN between valid detections (particle {})", t.dropped.size(), ids));
+    }
+    if (t.empty) add(fmt::format("skipped {} particles without a valid detection", t.empty));
+    return s;
+}
+
+void* create_reader(const spotflow_host* host, const char* params_json) {
+    Reader* reader = nullptr;
+    guarded(host, "reading the ISBI XML", [&] {
+        const auto j = parse_json(params_json);
+        auto r = std::make_unique<Reader>(Reader{host, param<std::string>(j, "path"), param<int64_t>(j, "batch_rows"),
+                                                 param<double>(j, "pixel_size_nm"), param<double>(j, "frame_interval_s"),
+                                                 {}});
+        r->tracks = read_isbi(r->path);
+        for (const auto& p : r->tracks.particles) r->points += static_cast<int64_t>(p.detections.size());
+        const std::string report = nan_report(r->tracks);
+        if (!report.empty())
+            host->log(host, SPOTFLOW_LOG_WARNING, ("ISBI XML '" + r->path + "': " + report).c_str());
+        reader = r.release();
+        return SPOTFLOW_OK;
+    });
+    return reader;
+}
+
+spotflow_status pull(void* self, const spotflow_emitter* out) {
+    auto& r = *static_cast<Reader*>(self);
+    return guarded(r.host, "reading ISBI XML '" + r.path + "'", [&]() -> spotflow_status {
+        if (r.emitted && r.emitted_points >= r.points) return SPOTFLOW_DONE;
+        spotflow::TableBuilder b;
+        const auto f = b.add_column("frame", ColumnType::Int64);
+        const auto x = b.add_column("x", ColumnType::Float64);
+        const auto y = b.add_column("y", ColumnType::Float64);
+        const auto z = b.add_column("z", ColumnType::Float64);
+        const auto id = b.add_column("track_id", ColumnType::Int64);
+        int64_t n = 0;
+        while (n < r.batch_rows && r.particle < r.tracks.particles.size()) {
+            const Particle& p = r.tracks.particles[r.particle];
+            if (r.detection == p.detections.size()) {
+                ++r.particle;
+                r.detection = 0;
+                continue;
+            }
+            const Detection& d = p.detections[r.detection++];
+            b.append_int(f, d.t);
+            b.append_double(x, d.x);
+            b.append_double(y, d.y);
+            b.append_double(z, d.z);
+            b.append_int(id, p.index);
+            ++n;
+        }
+        spotflow_packet packet{};
+        packet.kind = SPOTFLOW_DATA_TABLE;
+        packet.info.total_frames = -1;
+        packet.info.pixel_size_nm = r.pixel_size_nm;
+        packet.info.frame_interval_s = r.frame_interval_s;
+        b.finish(&packet.schema, &packet.array);
+        r.emitted_points += n;
+        r.emitted = true;
+        r.host->progress(r.host, r.emitted_points, r.points);
+        return out->emit(out, 0, &packet);
+    });
+}
+
+spotflow_status finish_reader(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
+
+void destroy_reader(void* self) { delete static_cast<Reader*>(self); }
+
+// ---- write.isbi_xml --------------------------------------------------------
+
+struct Writer {
+    const spotflow_host* host;
+    std::string file, path;
+    ContestAttributes attributes;
+    TrackPoints points;
+};
+
+std::string output_path(const spotflow_host* host, const std::string& file) {
+    char buf[4096];
+    const spotflow_status s = host->output_path(host, file.c_str(), buf, sizeof buf);
+    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
+        throw PluginError(s, "output file '" + file + "' leaves the output folder or is already written by another node");
+    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + file + "': the output folder is not writable");
+    return buf;
+}
+
+void* create_writer(const spotflow_host* host, const char* params_json) {
+    Writer* writer = nullptr;
+    guarded(host, "creating write.isbi_xml", [&] {
+        const auto j = parse_json(params_json);
+        const std::string file = param<std::string>(j, "file");
+        writer = new Writer{host, file, output_path(host, file),
+                            {param<std::string>(j, "snr"), param<std::string>(j, "density"),
+                             param<std::string>(j, "scenario")},
+                            {}};
+        return SPOTFLOW_OK;
+    });
+    return writer;
+}
+
+spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
+    auto& w = *static_cast<Writer*>(self);
+    return guarded(w.host, "collecting tracks for '" + w.file + "'", [&] {
+        w.points.add(*packet);
+        return SPOTFLOW_OK;
+    });
+}
+
+spotflow_status finish_writer(void* self, const spotflow_emitter*) {
+    auto& w = *static_cast<Writer*>(self);
+    return guarded(w.host, "writing '" + w.file + "'", [&] {
+        write_isbi(w.path, w.points.sorted(), w.attributes);
+        if (w.points.skipped())
+            w.host->log(w.host, SPOTFLOW_LOG_INFO,
+                        fmt::format("{} rows without a position (gaps) are not written", w.points.skipped()).c_str());
+        return SPOTFLOW_OK;
+    });
+}
+
+void destroy_writer(void* self) { delete static_cast<Writer*>(self); }
+
+const spotflow_node_vtable kReadVtable = {create_reader, pull, nullptr, finish_reader, destroy_reader};
+const spotflow_node_vtable kWriteVtable = {create_writer, nullptr, process, finish_writer, destroy_writer};
+
+const spotflow_port_desc kReadOutputs[] = {
+    {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, 0,
+     "frame, x, y, z, track_id (the particle's index in the file), in pixels"}};
+const spotflow_port_desc kWriteInputs[] = {
+    {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM,
+     "frame, x, y, track_id (z optional); rows without a position are skipped"}};
+
+const spotflow_plugin_desc kDescriptors[] = {
+    {"read.isbi_xml", "1.0.0", "Reads tracks in the particle tracking challenge's XML format", "source", nullptr, 0,
+     1, kReadOutputs, kReadSchema, &kReadVtable, nullptr},
+    {"write.isbi_xml", "1.0.0", "Writes tracks in the particle tracking challenge's XML format", "writer",
+     kWriteInputs, 1, 0, nullptr, kWriteSchema, &kWriteVtable, nullptr},
+};
+
+uint32_t plugin_count() { return 2; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i < 2 ? &kDescriptors[i] : nullptr; }
+
+} // namespace
+} // namespace io_isbi
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
+                                                                         io_isbi::plugin_count, io_isbi::plugin};
