@@ -11,6 +11,7 @@
 #include "gapfill.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
+#include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
 
 namespace gapfill {
@@ -35,13 +36,16 @@ constexpr const char* kSchema = R"({
       "description": "Weight of the miss of a constant-velocity prediction across the gap (directed motion)."},
     "velocity_points": {"type": "integer", "minimum": 2, "default": 5, "description": "Points at a fragment's end used for its velocity."},
     "intensity_weight": {"type": "number", "minimum": 0, "default": 0,
-      "description": "Weight of the squared relative change of mean photons between the fragments (needs a photons column)."}
+      "description": "Weight of the squared relative change of mean photons between the fragments (needs a photons column)."},
+    "figure": {"type": "string", "default": "gap_filling_comparison.png",
+      "description": "Before/after figure (seed 000 Step 6); empty draws none."}
   }
 })";
 
 struct Filler {
     const spotflow_host* host;
     Options options;
+    std::string figure;
     spotflow::tables::TableAccumulator tracks;
 };
 
@@ -57,7 +61,7 @@ void* create(const spotflow_host* host, const char* params_json) {
         o.velocity_weight = p.at("velocity_weight");
         o.velocity_points = p.at("velocity_points");
         o.intensity_weight = p.at("intensity_weight");
-        f = new Filler{host, o, {}};
+        f = new Filler{host, o, p.at("figure"), {}};
         return SPOTFLOW_OK;
     });
     return f;
@@ -92,6 +96,35 @@ Stats stats_of(const std::vector<int64_t>& ids) {
     std::sort(l.begin(), l.end());
     s.median_length = l.size() % 2 ? l[l.size() / 2] : 0.5 * (l[l.size() / 2 - 1] + l[l.size() / 2]);
     return s;
+}
+
+std::vector<double> lengths(const std::vector<int64_t>& ids) {
+    std::map<int64_t, int64_t> len;
+    for (const int64_t i : ids) ++len[i];
+    std::vector<double> out;
+    for (const auto& [id, n] : len) out.push_back(static_cast<double>(n));
+    return out;
+}
+
+// Seed 000's gap_filling_comparison.png: the before/after numbers and the
+// track-length distributions.
+void draw(const spotflow_host* host, const std::string& file, const std::vector<int64_t>& before_ids,
+          const std::vector<int64_t>& after_ids, const Stats& before, const Stats& after) {
+    char path[4096];
+    if (const auto s = host->output_path(host, file.c_str(), path, sizeof path); s != SPOTFLOW_OK)
+        throw PluginError(s, "cannot write '" + file + "' into the output folder");
+    namespace plot = spotflow::plot;
+    plot::Figure fig(1400, 460, 1, 3, "Gap filling: before and after");
+    fig.bars(0, {"Tracks", "", "number of tracks", std::nullopt, std::nullopt, false}, {"before", "after"},
+             {{"tracks", {}, {static_cast<double>(before.tracks), static_cast<double>(after.tracks)}}});
+    fig.bars(1, {"Track length", "", "points per track"}, {"before", "after"},
+             {{"mean", {}, {before.mean_length, after.mean_length}}, {"median", {}, {before.median_length, after.median_length}}});
+    const auto lb = lengths(before_ids), la = lengths(after_ids);
+    const double hi = std::max(lb.empty() ? 1.0 : *std::max_element(lb.begin(), lb.end()),
+                               la.empty() ? 1.0 : *std::max_element(la.begin(), la.end()));
+    fig.histograms(2, {"Track length distribution", "track length (points)", "tracks"}, {{"before", {}, lb}, {"after", {}, la}},
+                   20, std::make_pair(0.0, hi + 1));
+    fig.save_png(path);
 }
 
 spotflow_status finish(void* self, const spotflow_emitter* out) {
@@ -149,6 +182,8 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                                  " tracks, mean length " + std::to_string(before.mean_length) + " -> " +
                                  std::to_string(after.mean_length);
         f.host->log(f.host, SPOTFLOW_LOG_INFO, note.c_str());
+
+        if (!f.figure.empty()) draw(f.host, f.figure, id, merged, before, after);
 
         std::vector<int64_t> order(id.size());
         std::iota(order.begin(), order.end(), 0);

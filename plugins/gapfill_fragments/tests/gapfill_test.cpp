@@ -61,7 +61,7 @@ TEST(GapFillPlugin, RenumbersTracksAndReportsBeforeAndAfter) {
     FakeHost host;
     NodeRunner node(lib.plugin("gapfill.fragments"), host,
                     R"({"max_gap": 40, "max_distance": 100, "gate": 13.8, "step_variance": 0,
-                        "velocity_weight": 0, "velocity_points": 5, "intensity_weight": 0})");
+                        "velocity_weight": 0, "velocity_points": 5, "intensity_weight": 0, "figure": ""})");
     ASSERT_TRUE(node.created()) << host.error;
     spotflow::TableBuilder b;
     const auto cf = b.add_column("frame", spotflow::ColumnType::Int64), cx = b.add_column("x", spotflow::ColumnType::Float64),
