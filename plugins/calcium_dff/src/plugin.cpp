@@ -11,6 +11,7 @@
 #include "frame_store.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
+#include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
 
 namespace calcium_dff {
@@ -36,7 +37,10 @@ constexpr const char* kSchema = R"({
     "smooth_sigma_frames": {"type": "number", "minimum": 0, "default": 2, "description": "Gaussian smoothing before maximin, in frames."},
     "event_threshold": {"type": "number", "exclusiveMinimum": 0, "default": 3,
       "description": "A transient: dff above the trace's median + this many robust standard deviations (1.4826 MAD)..."},
-    "event_min_frames": {"type": "integer", "minimum": 1, "default": 2, "description": "...for at least this many consecutive frames."}
+    "event_min_frames": {"type": "integer", "minimum": 1, "default": 2, "description": "...for at least this many consecutive frames."},
+    "figure": {"type": "string", "default": "calcium_traces.png",
+      "description": "Figure of the dF/F0 traces of the longest tracks with their transients marked; empty draws none."},
+    "figure_tracks": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8, "description": "How many traces the figure shows."}
   }
 })";
 
@@ -46,6 +50,8 @@ struct Extractor {
     BaselineOptions baseline;
     double window_s;
     EventOptions events;
+    std::string figure;
+    int figure_tracks;
     spotflow::tables::TableAccumulator tracks;
     FrameStore movie;
     double frame_interval_s = 0;
@@ -64,7 +70,8 @@ void* create(const spotflow_host* host, const char* params_json) {
         b.window = p.at("baseline_window_frames");
         b.percentile = p.at("baseline_percentile");
         b.smooth_sigma = p.at("smooth_sigma_frames");
-        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames")}, {}, {}};
+        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames")},
+                          p.at("figure"), p.at("figure_tracks"), {}, {}};
         return SPOTFLOW_OK;
     });
     return e;
@@ -92,6 +99,43 @@ struct Trace {
     std::vector<std::optional<double>> f;
     std::vector<double> x, y; // of the present points, NaN where missing
 };
+
+// The dF/F0 of the longest tracks, stacked, with their transients marked.
+void draw(const Extractor& e, const std::map<int64_t, Trace>& traces,
+          const std::vector<std::pair<int64_t, std::vector<std::optional<double>>>>& dff,
+          const std::vector<std::vector<Event>>& events) {
+    std::vector<size_t> order(dff.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return dff[a].second.size() > dff[b].second.size(); });
+    order.resize(std::min(order.size(), static_cast<size_t>(e.figure_tracks)));
+    double spread = 1;
+    for (const size_t k : order)
+        for (const auto& v : dff[k].second)
+            if (v && std::isfinite(*v)) spread = std::max(spread, *v + 0.5);
+    namespace plot = spotflow::plot;
+    std::vector<plot::Series> series;
+    plot::Series marks{"transients", {}, {}, plot::Series::Points};
+    for (size_t row = 0; row < order.size(); ++row) {
+        const auto& [track, v] = dff[order[row]];
+        const int64_t start = traces.at(track).start;
+        const double offset = spread * static_cast<double>(row);
+        plot::Series s{"track " + std::to_string(track), {}, {}};
+        for (size_t k = 0; k < v.size(); ++k)
+            if (v[k] && std::isfinite(*v[k])) s.x.push_back(static_cast<double>(start + static_cast<int64_t>(k))), s.y.push_back(*v[k] + offset);
+        series.push_back(std::move(s));
+        for (const Event& ev : events[order[row]])
+            marks.x.push_back(static_cast<double>(start + ev.peak)), marks.y.push_back(ev.amplitude + offset);
+    }
+    if (!marks.x.empty()) series.push_back(std::move(marks));
+    char path[4096];
+    if (const auto s = e.host->output_path(e.host, e.figure.c_str(), path, sizeof path); s != SPOTFLOW_OK)
+        throw PluginError(s, "cannot write '" + e.figure + "' into the output folder");
+    plot::Figure fig(1100, 160 + 90 * static_cast<int>(std::max<size_t>(order.size(), 2)), 1, 1);
+    fig.lines(0, {"dF/F0 of the " + std::to_string(order.size()) + " longest tracks (stacked), transients marked",
+                  "frame", "dF/F0 + offset", std::nullopt, std::nullopt, false},
+              series);
+    fig.save_png(path);
+}
 
 spotflow_status finish(void* self, const spotflow_emitter* out) {
     auto& e = *static_cast<Extractor*>(self);
@@ -163,6 +207,8 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                    e_dur = eb.add_column("duration_frames", ColumnType::Int64), e_x = eb.add_column("x", ColumnType::Float64),
                    e_y = eb.add_column("y", ColumnType::Float64);
         int64_t undefined = 0;
+        std::vector<std::pair<int64_t, std::vector<std::optional<double>>>> all_dff; // for the figure
+        std::vector<std::vector<Event>> all_events;
         for (const auto& [track, t] : traces) {
             const auto f0 = baseline(t.f, e.baseline);
             std::vector<std::optional<double>> dff(t.f.size());
@@ -185,7 +231,10 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                     tb.append_null(t_dff);
                 }
             }
-            for (const Event& ev : detect_events(dff, e.events)) {
+            const auto found = detect_events(dff, e.events);
+            all_dff.emplace_back(track, dff);
+            all_events.push_back(found);
+            for (const Event& ev : found) {
                 eb.append_int(e_id, track);
                 eb.append_int(e_on, t.start + ev.onset);
                 eb.append_int(e_pk, t.start + ev.peak);
@@ -196,6 +245,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                 eb.append_double(e_y, t.y[static_cast<size_t>(ev.onset)]);
             }
         }
+        if (!e.figure.empty()) draw(e, traces, all_dff, all_events);
         if (undefined > 0) {
             const std::string msg = std::to_string(undefined) + " points have F0 <= 0 (a punctum no brighter than its "
                                                                 "annulus); their dff is left empty";

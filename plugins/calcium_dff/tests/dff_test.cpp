@@ -89,7 +89,8 @@ TEST(CalciumDffPlugin, TracesHaveOneRowPerFrameWithGapsAsNulls) {
     NodeRunner node(lib.plugin("calcium.dff"), host,
                     R"({"aperture_radius_px": 2.0, "annulus_inner_px": 4.0, "annulus_outer_px": 7.0,
                         "baseline": "percentile", "baseline_percentile": 8, "baseline_window_frames": 100,
-                        "baseline_window_s": 0, "smooth_sigma_frames": 2, "event_threshold": 3, "event_min_frames": 2})");
+                        "baseline_window_s": 0, "smooth_sigma_frames": 2, "event_threshold": 3, "event_min_frames": 2,
+                        "figure": "", "figure_tracks": 8})");
     ASSERT_TRUE(node.created()) << host.error;
     // A punctum of constant brightness at (10, 10) in 6 frames; the track
     // misses frame 3.
