@@ -19,8 +19,11 @@ function(spotflow_add_plugin target)
   elseif(DEFINED SPOTFLOW_PLUGIN_OUTPUT_DIR)
     set_target_properties(${target} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${SPOTFLOW_PLUGIN_OUTPUT_DIR}")
   endif()
-  # In-tree bundled plugins install next to the CLI's plugin folder.
+  # In-tree bundled plugins install next to the CLI's plugin folder, and
+  # find spotflow's shared plugin-side libraries (libspotflow_plot) one
+  # folder up.
   if(DEFINED SPOTFLOW_PLUGIN_SUBDIR AND NOT ARG_NO_INSTALL AND NOT ARG_OUTPUT_DIRECTORY)
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/..")
     install(TARGETS ${target} LIBRARY DESTINATION ${SPOTFLOW_PLUGIN_SUBDIR})
   endif()
   # A plugin that reaches for a host symbol must fail at link time, not at
