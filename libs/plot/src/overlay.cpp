@@ -4,36 +4,43 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
-#include "spotflow_plot/plot.hpp"
+#include "overlay_impl.hpp"
 
 namespace spotflow::plot {
-
-struct Overlay::Impl {
-    int width, height, scale, band;
-    cairo_surface_t* surface;
-    cairo_t* cr;
-    // Output position of image coordinate v: pixel centres at (k + 0.5) * scale.
-    double ox(double x) const { return (x + 0.5) * scale; }
-    double oy(double y) const { return band + (y + 0.5) * scale; }
-};
 
 namespace {
 void set_colour(cairo_t* cr, int index) {
     const Rgb c = palette(index);
     cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
 }
+
+// The value at percentile p (0-100) of the finite pixels, by nearest rank.
+float percentile(std::vector<float>& finite, double p) {
+    if (finite.empty()) return 0;
+    const auto k = static_cast<size_t>(std::lround(std::clamp(p, 0.0, 100.0) / 100.0 * (finite.size() - 1)));
+    std::nth_element(finite.begin(), finite.begin() + static_cast<std::ptrdiff_t>(k), finite.end());
+    return finite[k];
+}
 } // namespace
 
-Overlay::Overlay(const float* image, int width, int height, int scale) : impl_(new Impl{width, height, std::max(1, scale), 28, nullptr, nullptr}) {
+Overlay::Overlay(const float* image, int width, int height, int scale, double low_percentile, double high_percentile) {
+    if (width <= 0 || height <= 0 || !image)
+        throw std::invalid_argument("overlay: empty image (" + std::to_string(width) + " x " + std::to_string(height) + ")");
+    if (!(low_percentile < high_percentile))
+        throw std::invalid_argument("overlay: the low contrast percentile must be below the high one");
+    impl_ = new Impl{width, height, std::max(1, scale), 28, nullptr, nullptr};
     Impl& m = *impl_;
-    // Contrast: 0.5 and 99.5 percentiles, so a few hot pixels do not wash
-    // the movie out.
-    std::vector<float> sorted(image, image + static_cast<size_t>(width) * height);
-    std::sort(sorted.begin(), sorted.end());
-    const float lo = sorted.empty() ? 0 : sorted[sorted.size() / 200];
-    const float hi = sorted.empty() ? 1 : sorted[sorted.size() - 1 - sorted.size() / 200];
+    // Contrast between two percentiles (0.5 and 99.5 by default), so a few
+    // hot pixels do not wash the movie out.
+    std::vector<float> finite;
+    finite.reserve(static_cast<size_t>(width) * height);
+    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i)
+        if (std::isfinite(image[i])) finite.push_back(image[i]);
+    const float lo = percentile(finite, low_percentile);
+    const float hi = percentile(finite, high_percentile);
     const float span = hi > lo ? hi - lo : 1;
 
     cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
@@ -42,7 +49,8 @@ Overlay::Overlay(const float* image, int width, int height, int scale) : impl_(n
     const int stride = cairo_image_surface_get_stride(img);
     for (int y = 0; y < height; ++y)
         for (int x = 0; x < width; ++x) {
-            const float v = std::clamp((image[static_cast<size_t>(y) * width + x] - lo) / span, 0.f, 1.f);
+            const float raw = image[static_cast<size_t>(y) * width + x];
+            const float v = std::isfinite(raw) ? std::clamp((raw - lo) / span, 0.f, 1.f) : 0.f;
             const auto g = static_cast<uint32_t>(std::lround(v * 255));
             reinterpret_cast<uint32_t*>(data + y * stride)[x] = (g << 16) | (g << 8) | g;
         }
@@ -136,6 +144,52 @@ void Overlay::scale_bar(double length_px, const std::string& label) {
     cairo_move_to(cr, 0.5 * (x0 + x1) - 0.5 * e.width, y - 7);
     cairo_show_text(cr, label.c_str());
 }
+
+void Overlay::legend(const std::vector<Key>& keys) {
+    if (keys.empty()) return;
+    cairo_t* cr = impl_->cr;
+    cairo_set_font_size(cr, 13);
+    double text_w = 0;
+    for (const Key& k : keys) {
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, k.name.c_str(), &e);
+        text_w = std::max(text_w, e.x_advance);
+    }
+    const double row = 18, pad = 6, mark = 14;
+    const double w = pad + mark + pad + text_w + pad, h = pad + row * static_cast<double>(keys.size()) + pad / 2;
+    const double x0 = impl_->width * impl_->scale - w - 6, y0 = impl_->band + 6;
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.65);
+    cairo_rectangle(cr, x0, y0, w, h);
+    cairo_fill(cr);
+    for (size_t i = 0; i < keys.size(); ++i) {
+        const double cx = x0 + pad + mark / 2, cy = y0 + pad + row * (static_cast<double>(i) + 0.5);
+        set_colour(cr, keys[i].colour_index);
+        cairo_set_line_width(cr, 2);
+        switch (keys[i].mark) {
+        case Mark::Circle:
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, cx, cy, mark / 2 - 1, 0, 2 * M_PI);
+            break;
+        case Mark::Cross:
+            cairo_move_to(cr, cx - mark / 2 + 1, cy - mark / 2 + 1);
+            cairo_line_to(cr, cx + mark / 2 - 1, cy + mark / 2 - 1);
+            cairo_move_to(cr, cx - mark / 2 + 1, cy + mark / 2 - 1);
+            cairo_line_to(cr, cx + mark / 2 - 1, cy - mark / 2 + 1);
+            break;
+        case Mark::Line:
+            cairo_move_to(cr, cx - mark / 2, cy);
+            cairo_line_to(cr, cx + mark / 2, cy);
+            break;
+        }
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_move_to(cr, x0 + pad + mark + pad, cy + 4.5);
+        cairo_show_text(cr, keys[i].name.c_str());
+    }
+}
+
+int Overlay::width_px() const { return impl_->width * impl_->scale; }
+int Overlay::height_px() const { return impl_->height * impl_->scale + impl_->band; }
 
 void Overlay::save_png(const std::string& path) const {
     cairo_surface_flush(impl_->surface);

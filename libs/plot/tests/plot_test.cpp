@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdint>
+#include <stdexcept>
 #include <filesystem>
 
 #include "spotflow_plot/plot.hpp"
@@ -44,6 +46,36 @@ TEST(Figure, DrawsEveryPanelKindToAPngOfTheAskedSize) {
     EXPECT_EQ(png_size(p), std::make_pair(1000, 700));
 }
 
+TEST(Figure, ErrorBarsCountedHistogramsAndImagePanels) {
+    Figure f(1200, 800, 2, 2, "error bars, counted histogram, image panels");
+    f.lines(0, {"Error bars", "photons", "RMSE (nm)"},
+            {{"measured", {500, 1000, 2000}, {16, 9, 6}, Series::LinePoints, {2, 1, 0.5}},
+             {"CRLB", {500, 1000, 2000}, {15.9, 8.9, 5.2}}});
+    f.bars(1, {"Bars with error bars", "", "F1"}, {"a", "b"}, {{"mean of 3", {}, {0.9, 0.8}, Series::Line, {0.05, 0.1}}});
+    f.histogram_counts(2, {"Counted", "error (nm)", "pairs"}, {0, 5, 10, 20, 40}, {3, 10, 6, 1});
+    f.vline(2, 12.0, "CRLB (12 nm)");
+    std::vector<float> img(32 * 24);
+    for (size_t i = 0; i < img.size(); ++i) img[i] = static_cast<float>(i % 32);
+    Overlay o(img.data(), 32, 24, 4);
+    o.circle(8, 8, 2, Vermilion);
+    o.legend({{"truth", Blue, Overlay::Mark::Circle}});
+    f.image(3, o, "an overlay in a panel");
+    const auto p = out("figure_extras.png");
+    f.save_png(p.string());
+    EXPECT_EQ(png_size(p), std::make_pair(1200, 800));
+}
+
+TEST(Figure, RejectsInconsistentInput) {
+    Figure f(300, 200, 1, 2);
+    EXPECT_THROW(f.lines(2, {}, {}), std::out_of_range);
+    EXPECT_THROW(f.lines(0, {}, {{"a", {1, 2}, {1}}}), std::invalid_argument);
+    EXPECT_THROW(f.lines(0, {}, {{"a", {1, 2}, {1, 2}, Series::Line, {1}}}), std::invalid_argument);
+    EXPECT_THROW(f.histogram_counts(0, {}, {0, 1}, {1, 2}), std::invalid_argument);
+    EXPECT_THROW(f.histogram_counts(0, {}, {0, 2, 1}, {1, 2}), std::invalid_argument);
+    EXPECT_THROW(f.histogram(0, {}, {1.0}, 0), std::invalid_argument);
+    EXPECT_THROW(Figure(4, 4), std::invalid_argument);
+}
+
 TEST(Figure, UnwritablePathIsAClearError) {
     Figure f(200, 200);
     try {
@@ -73,6 +105,46 @@ TEST(Overlay, MarksLandOnTheirImagePixels) {
     EXPECT_NEAR(static_cast<int>((px >> 16) & 255), c.r, 60);
     EXPECT_NEAR(static_cast<int>(px & 255), c.b, 60);
     cairo_surface_destroy(s);
+}
+
+// Colour of output pixel (x, y) of a decoded PNG.
+Rgb pixel(cairo_surface_t* s, int x, int y) {
+    const unsigned char* d = cairo_image_surface_get_data(s);
+    const uint32_t v = reinterpret_cast<const uint32_t*>(d + y * cairo_image_surface_get_stride(s))[x];
+    return {static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
+}
+
+TEST(Overlay, PercentileStretchAndKeys) {
+    // A ramp 0..99 with one NaN: below the 10th percentile black, above the
+    // 90th white, NaN black.
+    std::vector<float> img(100);
+    for (int i = 0; i < 100; ++i) img[static_cast<size_t>(i)] = static_cast<float>(i);
+    img[50] = std::nanf("");
+    Overlay o(img.data(), 10, 10, 3, 10, 90);
+    EXPECT_EQ(o.width_px(), 30);
+    EXPECT_EQ(o.height_px(), 30 + 28);
+    const auto p = out("overlay_stretch.png");
+    o.save_png(p.string());
+    cairo_surface_t* s = cairo_image_surface_create_from_png(p.c_str());
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    auto grey = [&](int ix, int iy) { return static_cast<int>(pixel(s, ix * 3 + 1, 28 + iy * 3 + 1).g); };
+    EXPECT_EQ(grey(0, 0), 0);     // value 0
+    EXPECT_EQ(grey(9, 9), 255);   // value 99
+    EXPECT_EQ(grey(0, 5), 0);     // NaN
+    EXPECT_GT(grey(5, 4), 100);   // value 45: mid grey
+    EXPECT_LT(grey(5, 4), 160);
+    cairo_surface_destroy(s);
+    EXPECT_THROW(Overlay(img.data(), 10, 10, 3, 90, 10), std::invalid_argument);
+    EXPECT_THROW(Overlay(img.data(), 0, 10, 3), std::invalid_argument);
+
+    std::vector<float> dark(40 * 30, 0.f);
+    Overlay k(dark.data(), 40, 30, 4);
+    k.legend({{"true positive", Green, Overlay::Mark::Cross}, {"missed", Orange, Overlay::Mark::Circle}});
+    k.scale_bar(10, "1 µm");
+    k.title("legend");
+    const auto q = out("overlay_legend.png");
+    k.save_png(q.string());
+    EXPECT_EQ(png_size(q), std::make_pair(160, 120 + 28));
 }
 
 } // namespace

@@ -15,11 +15,14 @@ struct Rgb {
     unsigned char r, g, b;
 };
 Rgb palette(int index);
+// Names of the palette's indices.
+enum Colour { Blue = 0, Orange, Green, Vermilion, Pink, SkyBlue, Grey, Yellow, Purple, Black };
 
 struct Series {
     std::string label;
     std::vector<double> x, y;
     enum Style { Line, Points, LinePoints } style = Line;
+    std::vector<double> yerr = {}; // optional: symmetric error bars, one per y (empty: none)
 };
 
 struct Axes {
@@ -31,6 +34,8 @@ struct Axes {
 // A figure of rows x cols panels, drawn when saved. Panels are numbered
 // row-major from 0. Throws std::runtime_error with a clear message when the
 // PNG cannot be written.
+class Overlay;
+
 class Figure {
 public:
     Figure(int width_px, int height_px, int rows = 1, int cols = 1, std::string suptitle = "");
@@ -46,10 +51,18 @@ public:
     // Several histograms over the same bins, drawn as outlines.
     void histograms(int panel, const Axes& axes, const std::vector<Series>& samples /* values in y */, int bins,
                     std::optional<std::pair<double, double>> range = {});
+    // A histogram already counted: bin k spans [edges[k], edges[k + 1]).
+    // Throws std::invalid_argument unless edges.size() == counts.size() + 1
+    // and the edges increase.
+    void histogram_counts(int panel, const Axes& axes, const std::vector<double>& edges,
+                          const std::vector<double>& counts, const std::string& label = "");
     // A panel of text lines (a metrics summary).
     void text(int panel, const std::vector<std::string>& lines, const std::string& title = "");
-    // A vertical marker line with a label in a panel already drawn.
+    // A dashed vertical marker line in a panel, listed in its legend.
     void vline(int panel, double x, const std::string& label, int colour_index = 3);
+    // An image overlay (its current state is copied), scaled to fit the
+    // panel with its aspect ratio kept, under an optional title.
+    void image(int panel, const Overlay& overlay, const std::string& title = "");
 
     void save_png(const std::string& path) const;
 
@@ -61,12 +74,18 @@ private:
     std::vector<std::vector<Command>> panels_;
 };
 
-// A greyscale image (contrast stretched between its 0.5 and 99.5
-// percentiles), scaled up by an integer factor, with marks drawn in image
-// pixel coordinates (the centre of the top-left pixel is (0, 0)).
+// A greyscale image (contrast stretched between two percentiles of its
+// finite pixels, 0.5 and 99.5 by default; non-finite pixels black), scaled
+// up by an integer factor, with marks drawn in image pixel coordinates: the
+// centre of the top-left pixel is (0, 0), so image point (x, y) lands on
+// output pixel ((x + 0.5) * scale, band + (y + 0.5) * scale), where band is
+// the title band above the image (28 px). The PNG is width * scale wide and
+// height * scale + 28 tall. Circle radii and cross sizes are in image
+// pixels, line widths in output pixels.
 class Overlay {
 public:
-    Overlay(const float* image, int width, int height, int scale);
+    Overlay(const float* image, int width, int height, int scale, double low_percentile = 0.5,
+            double high_percentile = 99.5);
     ~Overlay();
     Overlay(const Overlay&) = delete;
     Overlay& operator=(const Overlay&) = delete;
@@ -78,11 +97,25 @@ public:
     void title(const std::string& text);
     // A bar of `length_px` image pixels in the bottom right, with its label.
     void scale_bar(double length_px, const std::string& label);
+    // A key in the top-right corner of the image: per entry a mark of its
+    // palette colour (circle, cross or line) and its name, on a dark box.
+    enum class Mark { Circle, Cross, Line };
+    struct Key {
+        std::string name;
+        int colour_index;
+        Mark mark = Mark::Line;
+    };
+    void legend(const std::vector<Key>& keys);
+
+    int width_px() const;  // of the PNG
+    int height_px() const; // of the PNG, title band included
     void save_png(const std::string& path) const;
 
-private:
     struct Impl;
+
+private:
     Impl* impl_;
+    friend class Figure;
 };
 
 } // namespace spotflow::plot
