@@ -1,0 +1,81 @@
+#include "tracks.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "errors.hpp"
+
+namespace eval_tracks {
+namespace {
+
+bool missing(const TrackRow& r) { return std::isnan(r.x) || std::isnan(r.y); }
+
+// rows[begin, end) are one track's, sorted by frame, with no missing position.
+Track make_track(const std::vector<TrackRow>& rows, size_t begin, size_t end) {
+    Track t;
+    t.id = rows[begin].track_id;
+    t.first_frame = rows[begin].frame;
+    t.points.reserve(static_cast<size_t>(rows[end - 1].frame - t.first_frame + 1));
+    for (size_t i = begin; i < end; ++i) {
+        const TrackRow& r = rows[i];
+        if (i > begin) {
+            const TrackRow& p = rows[i - 1];
+            // Same expression as the reference importer, so interpolated points agree bit for bit.
+            const double inv_gap = 1.0 / (static_cast<double>(r.frame) - static_cast<double>(p.frame));
+            for (int64_t f = p.frame + 1; f < r.frame; ++f) {
+                const double k = static_cast<double>(f - p.frame);
+                t.points.push_back({p.x + k * (r.x - p.x) * inv_gap, p.y + k * (r.y - p.y) * inv_gap, false});
+            }
+        }
+        t.points.push_back({r.x, r.y, true});
+    }
+    t.real_points = static_cast<int64_t>(end - begin);
+    return t;
+}
+
+} // namespace
+
+TrackSet build_tracks(std::vector<TrackRow> rows, const std::string& what) {
+    std::sort(rows.begin(), rows.end(), [](const TrackRow& a, const TrackRow& b) {
+        return a.track_id != b.track_id ? a.track_id < b.track_id : a.frame < b.frame;
+    });
+    TrackSet set;
+    for (size_t begin = 0; begin < rows.size();) {
+        size_t end = begin;
+        while (end < rows.size() && rows[end].track_id == rows[begin].track_id) {
+            if (rows[end].frame < 0)
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                  fmt::format("{}: track {} has frame {}; frames count from 0", what,
+                                              rows[end].track_id, rows[end].frame));
+            if (end > begin && rows[end].frame == rows[end - 1].frame)
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                  fmt::format("{}: track {} has two points in frame {}", what, rows[end].track_id,
+                                              rows[end].frame));
+            ++end;
+        }
+        size_t first = begin, last = end;
+        while (first < last && missing(rows[first])) ++first;
+        while (last > first && missing(rows[last - 1])) --last;
+        const bool inner_missing = std::any_of(rows.begin() + static_cast<std::ptrdiff_t>(first),
+                                               rows.begin() + static_cast<std::ptrdiff_t>(last), missing);
+        if (first == last || inner_missing) {
+            ++set.dropped_nan_tracks;
+        } else {
+            set.trimmed_nan_points += static_cast<int64_t>((first - begin) + (end - last));
+            set.tracks.push_back(make_track(rows, first, last));
+        }
+        begin = end;
+    }
+    return set;
+}
+
+std::vector<Track> keep_min_length(std::vector<Track> tracks, int64_t min_points) {
+    tracks.erase(std::remove_if(tracks.begin(), tracks.end(),
+                                [&](const Track& t) { return t.real_points < min_points; }),
+                 tracks.end());
+    return tracks;
+}
+
+} // namespace eval_tracks
