@@ -226,8 +226,12 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             const TrackerInput& t = ev.trackers[i];
             e.label = t.label;
             e.source = t.source;
+            // A named time wins; otherwise the host's measure of this branch's own plugins (linker, gap
+            // filler), which excludes the detector the trackers share.
             if (const auto w = ev.params.wall_times_s.find(t.label); w != ev.params.wall_times_s.end())
                 e.wall_time_s = w->second;
+            else if (const double s = host->branch_seconds(host, kTracksPort, static_cast<int32_t>(i)); s >= 0)
+                e.wall_time_s = s;
             log_result(host, e, static_cast<int64_t>(truth.tracks.size()));
             if (!t.files.track_statistics.empty()) write_track_statistics(t.files.track_statistics, truth, e);
             if (!t.files.fragmentation.empty()) write_fragmentation(t.files.fragmentation, e);

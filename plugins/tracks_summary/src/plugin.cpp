@@ -7,6 +7,7 @@
 
 #include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
+#include "statistics_figure.hpp"
 #include "summary.hpp"
 
 namespace tracks_summary {
@@ -22,13 +23,16 @@ constexpr const char* kSchema = R"({
   "additionalProperties": false,
   "properties": {
     "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
-                         "description": "Time between frames in s for the duration_s column; 0 takes it from the stream info, and without one duration_s is left out."}
+                         "description": "Time between frames in s for the duration_s column; 0 takes it from the stream info, and without one duration_s is left out."},
+    "figure": {"type": "string", "default": "",
+               "description": "File name of the track statistics figure (length and duration histograms, tracks alive per frame), e.g. track_statistics.png; empty draws none."}
   }
 })";
 
 struct Node {
     const spotflow_host* host;
     double frame_interval_s;
+    std::string figure_path; // claimed at create so a clash fails before the run
     spotflow_stream_info info{};
     Summary summary;
 };
@@ -37,12 +41,22 @@ void* create(const spotflow_host* host, const char* params_json) {
     Node* node = nullptr;
     guarded(host, "creating tracks.summary", [&] {
         double dt = 0;
+        std::string figure;
         try {
-            dt = nlohmann::json::parse(params_json).at("frame_interval_s").get<double>();
+            const auto j = nlohmann::json::parse(params_json);
+            dt = j.at("frame_interval_s").get<double>();
+            figure = j.value("figure", "");
         } catch (const nlohmann::json::exception& e) {
             throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
         }
-        node = new Node{host, dt, {}, {}};
+        std::string path;
+        if (!figure.empty()) {
+            char buf[4096];
+            if (const auto s = host->output_path(host, figure.c_str(), buf, sizeof buf); s != SPOTFLOW_OK)
+                throw PluginError(s, "cannot write the figure '" + figure + "'");
+            path = buf;
+        }
+        node = new Node{host, dt, std::move(path), {}, {}};
         node->info.total_frames = -1;
         return SPOTFLOW_OK;
     });
@@ -88,6 +102,13 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             b.append_double(c_my, t.mean_y);
             if (dt > 0) b.append_double(c_dur_s, static_cast<double>(t.duration) * dt);
         }
+        if (!n.figure_path.empty()) {
+            try {
+                draw_track_statistics(n.figure_path, n.summary.tracks(), dt);
+            } catch (const std::exception& e) {
+                throw PluginError(SPOTFLOW_ERR_IO, e.what());
+            }
+        }
         if (const int64_t empty = n.summary.empty_tracks())
             n.host->log(n.host, SPOTFLOW_LOG_WARNING,
                         fmt::format("{} tracks have no row with a position and are left out", empty).c_str());
@@ -111,7 +132,7 @@ const spotflow_port_desc kOutputs[] = {
      "track_id, length, start_frame, end_frame, duration, mean_x, mean_y (+ duration_s)"}};
 
 const spotflow_plugin_desc kDescriptor = {
-    "tracks.summary", "1.0.0", "One row per track: length, first and last frame, duration, mean position",
+    "tracks.summary", "1.0.0", "One row per track: length, first and last frame, duration, mean position; optionally the track statistics figure",
     "filter",         kInputs, 1,
     1,                kOutputs, kSchema,
     &kVtable,         nullptr};

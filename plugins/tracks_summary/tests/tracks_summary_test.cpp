@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -159,3 +161,24 @@ TEST_F(TracksSummary, NamesMissingColumnsAndIds) {
 }
 
 } // namespace
+
+TEST(TracksSummaryFigure, DrawsTrackStatisticsWhenAsked) {
+    const auto dir = std::filesystem::temp_directory_path() / "tracks_summary_figure_test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    FakeHost host(dir);
+    PluginLibrary lib{PLUGIN_PATH};
+    NodeRunner node(lib.plugin("tracks.summary"), host, R"({"frame_interval_s": 0, "figure": "track_statistics.png"})");
+    ASSERT_TRUE(node.created()) << host.error;
+    std::vector<Row> rows;
+    for (int64_t t = 0; t < 12; ++t)
+        for (int64_t f = t; f < t + 3 + 4 * t; ++f) rows.push_back({f, 1.0 * t, 2.0, t});
+    ASSERT_EQ(node.process(0, batch(rows)->p), SPOTFLOW_OK) << host.error;
+    ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
+    std::ifstream png(dir / "track_statistics.png", std::ios::binary);
+    ASSERT_TRUE(png.good());
+    char magic[4] = {};
+    png.read(magic, 4);
+    EXPECT_EQ(std::string(magic + 1, 3), "PNG");
+    EXPECT_GT(std::filesystem::file_size(dir / "track_statistics.png"), 20000u);
+}
