@@ -200,6 +200,61 @@ void bench_detection() {
     }
 }
 
+// The trackers on detect.wavelet's detections of the seed's scenario, scored
+// with eval.tracks in comparison mode; before and after gap filling.
+const char* kTrackEval = R"({"spotflow_recipe": 1, "name": "bench_tracking", "inputs": {"movie": {}, "truth": {}},
+  "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
+            {"id": "truth", "plugin": "read.tracks_csv", "params": {"path": "${inputs.truth}"}},
+            {"id": "detect", "plugin": "detect.wavelet"},
+            {"id": "nearest", "plugin": "link.nearest"},
+            {"id": "nearest_gapfill", "plugin": "gapfill.fragments", "params": {"figure": ""}},
+            {"id": "lap", "plugin": "link.lap"},
+            {"id": "lap_gapfill", "plugin": "gapfill.fragments", "params": {"figure": ""}},
+            {"id": "score", "plugin": "eval.tracks", "params": {"labels": ["nearest+gapfill", "lap", "lap+gapfill"],
+              "files": {"track_statistics": "", "fragmentation": "", "track_length_analysis": "",
+                        "diagnostic_summary": "", "comparison_plot": ""}}},
+            {"id": "write", "plugin": "write.csv", "params": {"file": "tracking_scores.csv"}}],
+  "edges": [{"from": "read.movie", "to": "detect.movie"},
+            {"from": "detect.detections", "to": "nearest.detections"},
+            {"from": "nearest.tracks", "to": "nearest_gapfill.tracks"},
+            {"from": "detect.detections", "to": "lap.detections"},
+            {"from": "lap.tracks", "to": "lap_gapfill.tracks"},
+            {"from": "nearest_gapfill.tracks", "to": "score.tracks"},
+            {"from": "lap.tracks", "to": "score.tracks"},
+            {"from": "lap_gapfill.tracks", "to": "score.tracks"},
+            {"from": "truth.tracks", "to": "score.truth"}, {"from": "score.metrics", "to": "write.table"}]})";
+
+void bench_tracking() {
+    fmt::print("Tracking on the seed's scenario (detect.wavelet detections, 3 movies of 100 frames, 2000 photons)\n");
+    const fs::path dir = simulate("p2000", 3, 2000, 100);
+    const fs::path recipe = scratch() / "track_eval.json";
+    std::ofstream(recipe) << kTrackEval;
+    std::map<std::string, std::map<std::string, double>> mean;
+    std::vector<std::string> order;
+    for (int k = 0; k < 3; ++k) {
+        const fs::path sample = dir / fmt::format("sample_{:03d}", k), out = scratch() / fmt::format("track-{}", k);
+        must({spotflow(), "run", recipe.string(), "--input", "movie=" + (sample / "movie.tif").string(), "--input",
+              "truth=" + (sample / "ground_truth_tracks.csv").string(), "--out", out.string(), "-q"});
+        for (const auto& row : bench::read_csv(out / "tracking_scores.csv")) {
+            const std::string t = row.at("tracker");
+            if (k == 0) order.push_back(t);
+            for (const char* c : {"alpha", "beta", "jsc", "jsc_theta", "fragmentation", "mean_track_length",
+                                  "gt_mean_track_length"})
+                mean[t][c] += std::stod(row.at(c)) / 3;
+        }
+    }
+    for (const std::string& t : order) {
+        const auto& m = mean[t];
+        const bool final = t == "lap+gapfill";
+        report(fmt::format("{}: alpha / beta / JSC / JSCtheta", t),
+               fmt::format("{:.3f} / {:.3f} / {:.3f} / {:.3f}", m.at("alpha"), m.at("beta"), m.at("jsc"), m.at("jsc_theta")),
+               final ? "alpha >= 0.97" : "-", !final || m.at("alpha") >= 0.97);
+        report(fmt::format("{}: fragmentation, mean length (truth {:.1f})", t, m.at("gt_mean_track_length")),
+               fmt::format("{:.3f}, {:.1f}", m.at("fragmentation"), m.at("mean_track_length")),
+               final ? "frag <= 1.05" : "-", !final || m.at("fragmentation") <= 1.05);
+    }
+}
+
 void bench_recipe_and_memory() {
     fmt::print("The classical recipe, and memory through detection\n");
     const fs::path sample = simulate("recipe", 1, 2000, 100) / "sample_000";
@@ -229,14 +284,22 @@ void bench_recipe_and_memory() {
 
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    // `spotflow_bench [SECTION...]` runs only the named sections.
+    const std::vector<std::pair<std::string, void (*)()>> sections = {
+        {"simulation", bench_simulation}, {"detection", bench_detection}, {"linking", bench_linking},
+        {"tracking", bench_tracking},     {"recipe", bench_recipe_and_memory}};
+    std::vector<std::string> wanted(argv + 1, argv + argc);
+    for (const auto& w : wanted)
+        if (std::none_of(sections.begin(), sections.end(), [&](const auto& s) { return s.first == w; })) {
+            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, recipe)\n", w);
+            return 2;
+        }
     fmt::print("spotflow benchmarks ({} hardware threads)\n\n", std::thread::hardware_concurrency());
     try {
         fs::create_directories(scratch());
-        bench_simulation();
-        bench_detection();
-        bench_linking();
-        bench_recipe_and_memory();
+        for (const auto& [name, run] : sections)
+            if (wanted.empty() || std::find(wanted.begin(), wanted.end(), name) != wanted.end()) run();
         fs::remove_all(scratch());
     } catch (const std::exception& e) {
         fmt::print("benchmark failed: {}\n", e.what());

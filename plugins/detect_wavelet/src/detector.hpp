@@ -26,6 +26,11 @@ struct Settings {
     FitOptions fit;
     Camera camera;
     double max_shift = 1.5;   // px a fit may move from its peak before it is taken for a neighbour's
+    // Close pairs: a peak whose one-emitter fit leaves a poor deviance is
+    // refitted as two emitters, kept when the log-likelihood ratio
+    // 2 (ll2 - ll1) exceeds split_threshold (chi-square, 3 more parameters).
+    bool split_pairs = true;
+    double split_threshold = 30;
 };
 
 struct Detection {

@@ -84,12 +84,19 @@ double pixel_fraction(double c, double s, int k) {
     return 0.5 * (std::erf((k - c + 0.5) * inv) - std::erf((k - c - 0.5) * inv));
 }
 
-Fit fit_spot(const Image& img, int px, int py, const std::vector<std::pair<int, int>>& neighbours, const FitOptions& o) {
+namespace {
+
+// pair: nullptr fits one central spot; otherwise the central spot is two
+// emitters started at (*pair)[0] and (*pair)[1] (spot 0 and spot 1), and the
+// neighbours follow. Fills fits[0] (and fits[1]).
+void fit_window(const Image& img, int px, int py, const std::vector<std::pair<int, int>>& neighbours,
+                const std::pair<double, double>* pair, const FitOptions& o, Fit* fits) {
     const int x0 = std::max(0, px - o.half_width), x1 = std::min(img.width - 1, px + o.half_width);
     const int y0 = std::max(0, py - o.half_width), y1 = std::min(img.height - 1, py + o.half_width);
     const int nx = x1 - x0 + 1, ny = y1 - y0 + 1;
     const double rv = o.read_variance;
-    const int spots = 1 + static_cast<int>(neighbours.size());
+    const int central = pair ? 2 : 1;
+    const int spots = central + static_cast<int>(neighbours.size());
     const bool fit_sigma = o.fit_sigma && spots == 1; // one shared width is ill-posed with neighbours
     Params t{std::vector<double>(static_cast<size_t>((fit_sigma ? 5 : 4) + 3 * (spots - 1)), 0.0), spots, fit_sigma};
     const int k = static_cast<int>(t.v.size());
@@ -118,7 +125,16 @@ Fit fit_spot(const Image& img, int px, int py, const std::vector<std::pair<int, 
         t.n(k_spot) = std::max(total, 1.0);
     };
     start(0, px, py);
-    for (int m = 0; m < spots - 1; ++m) start(m + 1, neighbours[static_cast<size_t>(m)].first, neighbours[static_cast<size_t>(m)].second);
+    if (pair) {
+        const double total = t.n(0);
+        for (int m = 0; m < 2; ++m) {
+            t.x(m) = pair[m].first;
+            t.y(m) = pair[m].second;
+            t.n(m) = 0.5 * total;
+        }
+    }
+    for (int m = 0; m < spots - central; ++m)
+        start(m + central, neighbours[static_cast<size_t>(m)].first, neighbours[static_cast<size_t>(m)].second);
     if (fit_sigma) t.v[4] = sigma;
 
     std::vector<Axis> ax(static_cast<size_t>(spots)), ay(static_cast<size_t>(spots));
@@ -189,7 +205,9 @@ Fit fit_spot(const Image& img, int px, int py, const std::vector<std::pair<int, 
         std::vector<double> grad_c;
         const double ll_c = evaluate(c, &info_c, &grad_c);
         if (ll_c >= ll) {
-            const bool small = std::fabs(step[0]) < 1e-4 && std::fabs(step[1]) < 1e-4;
+            bool small = true;
+            for (int m = 0; m < central; ++m)
+                small = small && std::fabs(c.x(m) - t.x(m)) < 1e-4 && std::fabs(c.y(m) - t.y(m)) < 1e-4;
             t = c;
             ll = ll_c;
             info = info_c;
@@ -208,25 +226,70 @@ Fit fit_spot(const Image& img, int px, int py, const std::vector<std::pair<int, 
         }
     }
     if (f.iterations == o.max_iterations) f.converged = true; // close enough; the ROI check below decides
-    f.x = t.x(0);
-    f.y = t.y(0);
-    f.photons = t.n(0);
-    f.background = t.b();
-    f.sigma = t.sigma ? t.v[4] : sigma;
-    if (f.x < x0 - 0.5 || f.x > x1 + 0.5 || f.y < y0 - 0.5 || f.y > y1 + 0.5) f.converged = false;
 
-    // CRLB: the diagonal of the inverse Fisher information at the fit.
-    double* bound[4] = {&f.crlb_x, &f.crlb_y, &f.crlb_photons, &f.crlb_background};
-    for (int q = 0; q < 4; ++q) {
-        std::vector<double> e(static_cast<size_t>(k), 0.0);
-        e[static_cast<size_t>(q)] = 1;
-        if (!solve(info, e)) {
-            f.converged = false;
-            return f;
+    // The window's deviance 2 sum[d ln(d / mu) - (d - mu)] at the fit: the
+    // goodness of fit a split is judged by.
+    double deviance = 0;
+    {
+        const double s = t.sigma ? t.v[4] : sigma;
+        for (int m = 0; m < spots; ++m) {
+            ax[static_cast<size_t>(m)].compute(t.x(m), s, x0, nx);
+            ay[static_cast<size_t>(m)].compute(t.y(m), s, y0, ny);
         }
-        *bound[q] = std::sqrt(std::max(e[static_cast<size_t>(q)], 0.0));
+        for (int j = 0; j < ny; ++j)
+            for (int i = 0; i < nx; ++i) {
+                double mu = t.b() + rv;
+                for (int m = 0; m < spots; ++m)
+                    mu += t.n(m) * ax[static_cast<size_t>(m)].e[static_cast<size_t>(i)] *
+                          ay[static_cast<size_t>(m)].e[static_cast<size_t>(j)];
+                const double d = roi[static_cast<size_t>(j * nx + i)] + rv;
+                deviance += 2 * ((d > 0 ? d * std::log(d / mu) : 0) - (d - mu));
+            }
     }
+
+    for (int m = 0; m < central; ++m) {
+        Fit& out = fits[m];
+        out = f;
+        out.log_likelihood = ll;
+        out.deviance = deviance;
+        out.pixels = nx * ny;
+        out.x = t.x(m);
+        out.y = t.y(m);
+        out.photons = t.n(m);
+        out.background = t.b();
+        out.sigma = t.sigma ? t.v[4] : sigma;
+        if (out.x < x0 - 0.5 || out.x > x1 + 0.5 || out.y < y0 - 0.5 || out.y > y1 + 0.5) out.converged = false;
+
+        // CRLB: the diagonal of the inverse Fisher information at the fit.
+        const int off = t.offset(m);
+        const int index[4] = {off, off + 1, off == 0 ? 2 : off + 2, 3};
+        double* bound[4] = {&out.crlb_x, &out.crlb_y, &out.crlb_photons, &out.crlb_background};
+        for (int q = 0; q < 4; ++q) {
+            std::vector<double> e(static_cast<size_t>(k), 0.0);
+            e[static_cast<size_t>(index[q])] = 1;
+            if (!solve(info, e)) {
+                out.converged = false;
+                break;
+            }
+            *bound[q] = std::sqrt(std::max(e[static_cast<size_t>(index[q])], 0.0));
+        }
+    }
+}
+
+} // namespace
+
+Fit fit_spot(const Image& img, int px, int py, const std::vector<std::pair<int, int>>& neighbours, const FitOptions& o) {
+    Fit f;
+    fit_window(img, px, py, neighbours, nullptr, o, &f);
     return f;
+}
+
+std::pair<Fit, Fit> fit_pair(const Image& img, int px, int py, const std::vector<std::pair<int, int>>& neighbours,
+                             std::pair<double, double> a, std::pair<double, double> b, const FitOptions& o) {
+    const std::pair<double, double> starts[2] = {a, b};
+    Fit f[2];
+    fit_window(img, px, py, neighbours, starts, o, f);
+    return {f[0], f[1]};
 }
 
 } // namespace detect_wavelet

@@ -29,6 +29,9 @@ struct Fit {
     double crlb_x = 0, crlb_y = 0, crlb_photons = 0, crlb_background = 0;
     int iterations = 0;
     bool converged = false;
+    double log_likelihood = 0; // of the whole window's model at the fit (up to a constant)
+    double deviance = 0;       // Poisson deviance of the window: ~ chi-square(pixels - parameters) for a right model
+    int pixels = 0;            // in the window
 };
 
 // Fits the spot whose peak is at pixel (px, py) of `image` (values in
@@ -40,6 +43,13 @@ struct Fit {
 // the fit leaves the ROI or the Fisher matrix is singular.
 Fit fit_spot(const Image& image, int px, int py, const std::vector<std::pair<int, int>>& neighbours,
              const FitOptions& options);
+
+// The same window fitted with the central spot as two emitters, started at
+// the sub-pixel positions a and b (photons split evenly), for a
+// likelihood-ratio test against fit_spot's one. Returns both fits (each
+// with its own CRLB; log_likelihood and deviance are the window's).
+std::pair<Fit, Fit> fit_pair(const Image& image, int px, int py, const std::vector<std::pair<int, int>>& neighbours,
+                             std::pair<double, double> a, std::pair<double, double> b, const FitOptions& options);
 
 // Fraction of a unit-integral Gaussian (centre c, sd s) falling in pixel k,
 // i.e. over [k - 0.5, k + 0.5].

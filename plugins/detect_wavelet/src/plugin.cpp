@@ -42,7 +42,11 @@ constexpr const char* kSchema = R"({
     "qe": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.9, "description": "Quantum efficiency: reported photons = electrons / qe."},
     "read_noise_e": {"type": "number", "minimum": 0, "default": 1.5, "description": "Read noise, rms electrons per pixel (sCMOS)."},
     "em_gain": {"type": "number", "minimum": 1, "default": 1,
-      "description": "EM gain; above 1 the camera is an EMCCD and uncertainties include its excess noise factor (F^2 = 2)."}
+      "description": "EM gain; above 1 the camera is an EMCCD and uncertainties include its excess noise factor (F^2 = 2)."},
+    "split_pairs": {"type": "boolean", "default": true,
+      "description": "Refit a spot whose one-emitter fit is poor (deviance beyond chi-square's 4 sd) as two emitters, and keep the pair when it is significantly better (split_threshold): resolves puncta closer than about 2 sigma that give one peak."},
+    "split_threshold": {"type": "number", "exclusiveMinimum": 0, "default": 30,
+      "description": "Log-likelihood ratio 2 (ll2 - ll1) a two-emitter fit must reach to replace the one-emitter fit (chi-square with 3 degrees of freedom: 30 is p ~ 1e-6)."}
   }
 })";
 
@@ -69,6 +73,8 @@ void* create(const spotflow_host* host, const char* params_json) {
         s.camera.read_noise_e = p.at("read_noise_e");
         s.camera.em_gain = p.at("em_gain");
         s.camera.excess_noise = s.camera.em_gain > 1 ? 2.0 : 1.0;
+        s.split_pairs = p.value("split_pairs", true);
+        s.split_threshold = p.value("split_threshold", 30.0);
         d = new Detector{host, s};
         return SPOTFLOW_OK;
     });

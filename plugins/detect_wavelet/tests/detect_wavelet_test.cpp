@@ -167,6 +167,55 @@ TEST_F(DetectWavelet, MleRmseIsWithinFifteenPercentOfTheCramerRaoBound) {
     EXPECT_NEAR(std::sqrt(reported / matched), bound, 0.05 * bound);
 }
 
+// Puncta 3 px apart (2.3 sigma) give one wavelet peak; the two-emitter
+// refit must recover both, and must leave isolated puncta alone.
+TEST_F(DetectWavelet, SplitsClosePairsAndLeavesSinglesAlone) {
+    const int w = 240, h = 240;
+    std::mt19937_64 rng(11);
+    std::uniform_real_distribution<double> jitter(-0.5, 0.5), angle(0, M_PI);
+    std::vector<Spot> pairs, singles;
+    for (int gy = 0; gy < 12; ++gy)
+        for (int gx = 0; gx < 12; ++gx) {
+            const double cx = 10.0 + 20 * gx + jitter(rng), cy = 10.0 + 20 * gy + jitter(rng);
+            if ((gx + gy) % 2) {
+                singles.push_back({cx, cy, 2000});
+                continue;
+            }
+            const double a = angle(rng);
+            pairs.push_back({cx - 1.5 * std::cos(a), cy - 1.5 * std::sin(a), 2000});
+            pairs.push_back({cx + 1.5 * std::cos(a), cy + 1.5 * std::sin(a), 2000});
+        }
+    std::vector<Spot> all = pairs;
+    all.insert(all.end(), singles.begin(), singles.end());
+    const auto mu = scene(w, h, all, 10, 1.3);
+    std::vector<float> img(mu.size());
+    for (size_t i = 0; i < mu.size(); ++i) img[i] = static_cast<float>(std::poisson_distribution<int>(mu[i])(rng));
+
+    const auto count_found = [&](const std::string& p, int* rows) {
+        NodeRunner node(desc, host, p);
+        EXPECT_EQ(node.process(0, movie({img}, w, h)->p), SPOTFLOW_OK) << host.error;
+        const auto t = node.emitted[0]->table();
+        *rows = static_cast<int>(t.rows());
+        int found = 0;
+        for (const Spot& s : all)
+            for (int64_t r = 0; r < t.rows(); ++r)
+                if (std::hypot(t.get_double(t.require("x"), r) - s.x, t.get_double(t.require("y"), r) - s.y) < 0.5) {
+                    ++found;
+                    break;
+                }
+        return found;
+    };
+    int rows = 0;
+    const int found = count_found(params(), &rows);
+    EXPECT_GE(found, static_cast<int>(all.size()) * 97 / 100) << "of " << all.size();
+    EXPECT_LE(rows, static_cast<int>(all.size()) + 2); // singles are not split
+    auto off = nlohmann::json::parse(params());
+    off["split_pairs"] = false;
+    int rows_off = 0;
+    const int found_off = count_found(off.dump(), &rows_off);
+    EXPECT_LT(found_off, static_cast<int>(singles.size() + pairs.size() / 2) + 10); // one per pair, at best
+}
+
 TEST_F(DetectWavelet, NoDetectionsOnPureNoise) {
     const int w = 128, h = 128;
     std::mt19937_64 rng(3);
