@@ -56,6 +56,28 @@ void TableAccumulator::append(const ArrowSchema& schema, const ArrowArray& array
     rows_ += v.rows();
 }
 
+void TableAccumulator::append_row(const std::vector<std::pair<std::string, double>>& values) {
+    std::vector<const double*> given(cols_.size(), nullptr);
+    for (const auto& [name, value] : values) {
+        const int64_t c = index(name);
+        if (c < 0) throw std::invalid_argument("the table has no column '" + name + "'");
+        if (cols_[static_cast<size_t>(c)].type == ColumnType::Utf8)
+            throw std::invalid_argument("column '" + name + "' holds text, not numbers");
+        given[static_cast<size_t>(c)] = &value;
+    }
+    for (size_t c = 0; c < cols_.size(); ++c) {
+        Column& col = cols_[c];
+        const double* v = given[c];
+        col.null.push_back(v == nullptr);
+        switch (col.type) {
+        case ColumnType::Int64: col.i.push_back(v ? static_cast<int64_t>(std::llround(*v)) : 0); break;
+        case ColumnType::Float64: col.d.push_back(v ? *v : std::nan("")); break;
+        case ColumnType::Utf8: col.s.emplace_back(); break;
+        }
+    }
+    ++rows_;
+}
+
 std::vector<double> TableAccumulator::doubles(const std::string& name) const {
     const int64_t c = index(name);
     if (c < 0) throw std::invalid_argument("the table has no column '" + name + "'");

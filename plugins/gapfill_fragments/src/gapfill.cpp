@@ -10,14 +10,20 @@
 namespace gapfill {
 namespace {
 
+struct Velocity {
+    double vx = 0, vy = 0;
+    double span = 0; // frames it was measured over; 0: unknown
+};
+
 // Velocity (px/frame) over the first or last `n` points of a fragment.
-std::pair<double, double> velocity(const Fragment& f, int n, bool at_end) {
+Velocity velocity(const Fragment& f, int n, bool at_end) {
     const size_t m = f.frame.size();
-    if (m < 2) return {0, 0};
+    if (m < 2) return {};
     const size_t k = std::min<size_t>(static_cast<size_t>(std::max(n, 2)), m);
     const size_t a = at_end ? m - k : 0, b = at_end ? m - 1 : k - 1;
     const double dt = static_cast<double>(f.frame[b] - f.frame[a]);
-    return dt > 0 ? std::make_pair((f.x[b] - f.x[a]) / dt, (f.y[b] - f.y[a]) / dt) : std::make_pair(0.0, 0.0);
+    if (dt <= 0) return {};
+    return {(f.x[b] - f.x[a]) / dt, (f.y[b] - f.y[a]) / dt, dt};
 }
 
 } // namespace
@@ -57,12 +63,16 @@ std::vector<int64_t> join(const std::vector<Fragment>& frags, const Options& o) 
             if (dt < 1 || dt > o.max_gap + 1) return;
             // Brownian normalisation: the squared displacement over dt frames
             // has mean s^2 dt, and 2 d^2 / (s^2 dt) is chi-square(2).
-            double cost = 2 * d * d / (s2 * static_cast<double>(dt));
-            if (o.velocity_weight > 0) {
-                const double px = fa.x.back() + va.first * dt, py = fa.y.back() + va.second * dt;
-                cost += o.velocity_weight * 2 * (std::pow(fb.x.front() - px, 2) + std::pow(fb.y.front() - py, 2)) /
-                        (s2 * static_cast<double>(dt));
-            }
+            const double t = static_cast<double>(dt);
+            double cost = 2 * d * d / (s2 * t);
+            const double px = fa.x.back() + va.vx * t, py = fa.y.back() + va.vy * t;
+            const double miss2 = std::pow(fb.x.front() - px, 2) + std::pow(fb.y.front() - py, 2);
+            // Directed motion: a punctum moving steadily covers more than
+            // Brownian steps allow across a long gap, but lands where its
+            // velocity says; the prediction's variance grows with dt^2 over
+            // the span the velocity was measured on.
+            if (o.directed && va.span > 0) cost = std::min(cost, 2 * miss2 / (s2 * (t + t * t / va.span)));
+            if (o.velocity_weight > 0) cost += o.velocity_weight * 2 * miss2 / (s2 * t);
             if (o.intensity_weight > 0 && std::isfinite(fa.intensity) && std::isfinite(fb.intensity) &&
                 fa.intensity + fb.intensity > 0)
                 cost += o.intensity_weight * std::pow(2 * (fa.intensity - fb.intensity) / (fa.intensity + fb.intensity), 2);

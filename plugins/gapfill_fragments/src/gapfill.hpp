@@ -18,6 +18,11 @@ struct Options {
     // its 0.999 quantile.
     double gate = 13.8;
     double step_variance = 0;      // s^2, mean squared step per frame (px^2); 0: estimate from the fragments
+    // Also try a constant-velocity prediction from the end's last
+    // velocity_points: a join costs the lower of the Brownian cost and
+    // 2 r^2 / (s^2 (dt + dt^2 / span)), r the miss of the prediction and
+    // span the frames the velocity was measured over (its own noise).
+    bool directed = true;
 };
 
 struct Fragment {

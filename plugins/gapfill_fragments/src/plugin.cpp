@@ -35,8 +35,12 @@ constexpr const char* kSchema = R"({
     "velocity_weight": {"type": "number", "minimum": 0, "default": 0,
       "description": "Weight of the miss of a constant-velocity prediction across the gap (directed motion)."},
     "velocity_points": {"type": "integer", "minimum": 2, "default": 5, "description": "Points at a fragment's end used for its velocity."},
+    "directed": {"type": "boolean", "default": true,
+      "description": "Also consider directed motion: a join costs the lower of the Brownian cost and the chi-square miss of a constant-velocity prediction from the fragment's end (its variance grows with the gap squared over the frames the velocity was measured on)."},
     "intensity_weight": {"type": "number", "minimum": 0, "default": 0,
       "description": "Weight of the squared relative change of mean photons between the fragments (needs a photons column)."},
+    "fill_gaps": {"enum": ["none", "linear"], "default": "none",
+      "description": "'linear' adds a row for every frame a track skips (blinks, and the gaps joined here), at the position interpolated between its neighbours, with interpolated = 1 and every other column (photons, probability) empty, like TrackMate's 'close gaps by introducing new spots'; 'none' leaves gaps as gaps."},
     "figure": {"type": "string", "default": "gap_filling_comparison.png",
       "description": "Before/after figure (seed 000 Step 6); empty draws none."}
   }
@@ -45,6 +49,7 @@ constexpr const char* kSchema = R"({
 struct Filler {
     const spotflow_host* host;
     Options options;
+    bool fill_linear;
     std::string figure;
     spotflow::tables::TableAccumulator tracks;
 };
@@ -61,7 +66,8 @@ void* create(const spotflow_host* host, const char* params_json) {
         o.velocity_weight = p.at("velocity_weight");
         o.velocity_points = p.at("velocity_points");
         o.intensity_weight = p.at("intensity_weight");
-        f = new Filler{host, o, p.at("figure"), {}};
+        o.directed = p.value("directed", true);
+        f = new Filler{host, o, p.value("fill_gaps", "none") == "linear", p.at("figure"), {}};
         return SPOTFLOW_OK;
     });
     return f;
@@ -127,6 +133,36 @@ void draw(const spotflow_host* host, const std::string& file, const std::vector<
     fig.save_png(path);
 }
 
+// Adds to `table` one row per frame a track skips, at the position linearly
+// interpolated between the points around the gap, and extends frame, x, y
+// and track ids (indexed by row) with them. Returns the rows added.
+size_t fill_gaps(spotflow::tables::TableAccumulator& table, std::vector<int64_t>& frame, std::vector<double>& x,
+                 std::vector<double>& y, std::vector<int64_t>& ids) {
+    std::map<int64_t, std::vector<size_t>> rows_of;
+    for (size_t r = 0; r < ids.size(); ++r)
+        if (std::isfinite(x[r]) && std::isfinite(y[r])) rows_of[ids[r]].push_back(r);
+    size_t added = 0;
+    for (auto& [tid, rows] : rows_of) {
+        std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return frame[a] < frame[b]; });
+        for (size_t k = 1; k < rows.size(); ++k) {
+            const size_t a = rows[k - 1], b = rows[k];
+            const int64_t gap = frame[b] - frame[a];
+            for (int64_t t = 1; t < gap; ++t) {
+                const double w = static_cast<double>(t) / static_cast<double>(gap);
+                const int64_t fr = frame[a] + t;
+                const double xi = x[a] + w * (x[b] - x[a]), yi = y[a] + w * (y[b] - y[a]);
+                table.append_row({{"frame", static_cast<double>(fr)}, {"x", xi}, {"y", yi}});
+                frame.push_back(fr);
+                x.push_back(xi);
+                y.push_back(yi);
+                ids.push_back(tid);
+                ++added;
+            }
+        }
+    }
+    return added;
+}
+
 spotflow_status finish(void* self, const spotflow_emitter* out) {
     auto& f = *static_cast<Filler*>(self);
     return spotflow::guarded(f.host, "filling gaps", [&]() -> spotflow_status {
@@ -187,9 +223,28 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
 
         std::vector<int64_t> order(id.size());
         std::iota(order.begin(), order.end(), 0);
+        std::vector<int64_t> interpolated;
+        if (f.fill_linear) {
+            const size_t added = fill_gaps(f.tracks, frame, x, y, merged);
+            // Points an earlier pass interpolated stay marked.
+            interpolated = f.tracks.has("interpolated") ? f.tracks.ints("interpolated")
+                                                        : std::vector<int64_t>(merged.size(), 0);
+            std::fill(interpolated.begin() + static_cast<std::ptrdiff_t>(id.size()), interpolated.end(), 1);
+            order.resize(merged.size());
+            std::iota(order.begin(), order.end(), 0);
+            // Frame order, as linkers emit, with the new rows in place.
+            std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+                const auto fa = frame[static_cast<size_t>(a)], fb = frame[static_cast<size_t>(b)];
+                return fa != fb ? fa < fb : merged[static_cast<size_t>(a)] < merged[static_cast<size_t>(b)];
+            });
+            f.host->log(f.host, SPOTFLOW_LOG_INFO,
+                        ("gap filling: " + std::to_string(added) + " interpolated points added").c_str());
+        }
         spotflow_packet p{};
         p.kind = SPOTFLOW_DATA_TABLE;
-        f.tracks.build(order, {{"track_id", merged}}, &p.schema, &p.array);
+        std::vector<spotflow::tables::TableAccumulator::IntColumn> extra = {{"track_id", merged}};
+        if (f.fill_linear) extra.push_back({"interpolated", interpolated});
+        f.tracks.build(order, extra, &p.schema, &p.array);
         if (const auto s = out->emit(out, 0, &p); s != SPOTFLOW_OK) return s;
 
         spotflow::TableBuilder b;

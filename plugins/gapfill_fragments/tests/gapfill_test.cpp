@@ -55,6 +55,77 @@ TEST(GapFill, GlobalAssignmentPairsEachEndWithItsOwnContinuation) {
     EXPECT_EQ(next[1], 3);
 }
 
+// A punctum moving steadily at 1.2 px per frame among slow ones: across an
+// 8-frame blink it moves ~10 px, far beyond Brownian steps, but lands where
+// its velocity says.
+TEST(GapFill, JoinsDirectedMotionAcrossALongGapByItsVelocity) {
+    const auto moving = [](int64_t id, int64_t from, int64_t to, double x0) {
+        Fragment f{id, {}, {}, {}, std::nan("")};
+        for (int64_t t = from; t <= to; ++t) {
+            f.frame.push_back(t);
+            f.x.push_back(x0 + 1.2 * static_cast<double>(t - from));
+            f.y.push_back(50 + ((t % 2) ? 0.1 : -0.1));
+        }
+        return f;
+    };
+    const auto still = [](int64_t id, double x, double y) {
+        Fragment f{id, {}, {}, {}, std::nan("")};
+        for (int64_t t = 0; t <= 40; ++t) {
+            f.frame.push_back(t);
+            f.x.push_back(x + ((t % 2) ? 0.3 : -0.3));
+            f.y.push_back(y + ((t % 3) ? 0.2 : -0.2));
+        }
+        return f;
+    };
+    // Ends at frame 10, x = 22; resumes at frame 19 where 1.2 px/frame puts it.
+    const std::vector<Fragment> f = {moving(1, 0, 10, 10), moving(2, 19, 30, 10 + 1.2 * 19), still(3, 80, 80),
+                                     still(4, 120, 30), still(5, 30, 120), still(6, 150, 150)};
+    Options o;
+    EXPECT_EQ(join(f, o)[0], 1);
+    o.directed = false; // the Brownian cost alone refuses a 10.8 px jump in 9 frames
+    EXPECT_EQ(join(f, o)[0], -1);
+}
+
+TEST(GapFillPlugin, FillsGapsWithInterpolatedPointsWhenAsked) {
+    using namespace spotflow::testing;
+    PluginLibrary lib(PLUGIN_PATH);
+    FakeHost host;
+    NodeRunner node(lib.plugin("gapfill.fragments"), host,
+                    R"({"max_gap": 40, "max_distance": 100, "gate": 13.8, "step_variance": 0, "fill_gaps": "linear",
+                        "velocity_weight": 0, "velocity_points": 5, "intensity_weight": 0, "figure": ""})");
+    ASSERT_TRUE(node.created()) << host.error;
+    spotflow::TableBuilder b;
+    const auto cf = b.add_column("frame", spotflow::ColumnType::Int64), cx = b.add_column("x", spotflow::ColumnType::Float64),
+               cy = b.add_column("y", spotflow::ColumnType::Float64), ci = b.add_column("track_id", spotflow::ColumnType::Int64),
+               cp = b.add_column("photons", spotflow::ColumnType::Float64);
+    for (const auto& fr : {piece(7, 0, 9, 10, 10), piece(9, 15, 24, 17.5, 10)})
+        for (size_t k = 0; k < fr.frame.size(); ++k) {
+            b.append_int(cf, fr.frame[k]);
+            b.append_double(cx, fr.x[k]);
+            b.append_double(cy, fr.y[k]);
+            b.append_int(ci, fr.id);
+            b.append_double(cp, 1000);
+        }
+    OwnedPacket in;
+    in.p.kind = SPOTFLOW_DATA_TABLE;
+    b.finish(&in.p.schema, &in.p.array);
+    ASSERT_EQ(node.process(0, in.p), SPOTFLOW_OK);
+    ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
+    const auto t = node.emitted.at(0)->table();
+    ASSERT_EQ(t.rows(), 25); // frames 0..24, 10..14 made up
+    const auto f = t.require("frame"), x = t.require("x"), in_col = t.require("interpolated"), ph = t.require("photons");
+    for (int64_t r = 0; r < t.rows(); ++r) {
+        EXPECT_EQ(t.get_int(f, r), r); // in frame order
+        const bool made = r >= 10 && r <= 14;
+        EXPECT_EQ(t.get_int(in_col, r), made ? 1 : 0);
+        EXPECT_EQ(t.is_null(ph, r), made); // no photons were measured there
+    }
+    // Between (frame 9, x 14.5) and (frame 15, x 17.5): frame 12 at x 16.
+    EXPECT_DOUBLE_EQ(t.get_double(x, 12), 16.0);
+    // The before/after summary counts detections, not made-up points.
+    EXPECT_DOUBLE_EQ(node.emitted.at(1)->table().get_double(node.emitted.at(1)->table().require("mean_track_length"), 1), 20.0);
+}
+
 TEST(GapFillPlugin, RenumbersTracksAndReportsBeforeAndAfter) {
     using namespace spotflow::testing;
     PluginLibrary lib(PLUGIN_PATH);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spotflow/arrow_c.h"
@@ -19,6 +20,12 @@ public:
     // the difference otherwise). Integer columns are kept as int64, other
     // numeric columns as float64, strings as strings; nulls are kept.
     void append(const ArrowSchema& schema, const ArrowArray& array);
+
+    // Appends one made-up row (an interpolated point, say): the named
+    // numeric columns take the given values (rounded for integer columns),
+    // every other column is null. Throws std::invalid_argument naming a
+    // column that is absent or holds text.
+    void append_row(const std::vector<std::pair<std::string, double>>& values);
 
     int64_t rows() const { return rows_; }
     bool has(const std::string& name) const { return index(name) >= 0; }
