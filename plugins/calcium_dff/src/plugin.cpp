@@ -98,6 +98,7 @@ struct Trace {
     int64_t start = 0;
     std::vector<std::optional<double>> f;
     std::vector<double> x, y; // of the present points, NaN where missing
+    std::vector<char> interpolated; // the point was made up by a gap filler, not detected
 };
 
 // The dF/F0 of the longest tracks, stacked, with their transients marked.
@@ -146,14 +147,18 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                                   "baseline_window_s is set but the movie has no frame interval; use baseline_window_frames");
             e.baseline.window = std::max(1, static_cast<int>(std::lround(e.window_s / e.frame_interval_s)));
         }
-        std::vector<int64_t> frame, id;
+        std::vector<int64_t> frame, id, made_up;
         std::vector<double> x, y;
+        // Tracks whose gaps a gap filler filled say so; the traces pass it on,
+        // so a value measured at an interpolated position is never silent.
+        const bool flagged = e.tracks.has("interpolated");
         if (e.tracks.rows() > 0) {
             try {
                 frame = e.tracks.ints("frame");
                 id = e.tracks.ints("track_id");
                 x = e.tracks.doubles("x");
                 y = e.tracks.doubles("y");
+                if (flagged) made_up = e.tracks.ints("interpolated");
             } catch (const std::invalid_argument& ex) {
                 throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + ex.what());
             }
@@ -180,6 +185,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             t.f.assign(n, std::nullopt);
             t.x.assign(n, std::nan(""));
             t.y.assign(n, std::nan(""));
+            t.interpolated.assign(n, 0);
         }
         int64_t done = 0;
         for (const auto& [f, rows] : by_frame) {
@@ -192,6 +198,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                 t.f[k] = measure(img, e.movie.width(), e.movie.height(), x[r], y[r], e.aperture);
                 t.x[k] = x[r];
                 t.y[k] = y[r];
+                if (flagged) t.interpolated[k] = made_up[r] != 0;
             }
             e.host->progress(e.host, ++done, static_cast<int64_t>(by_frame.size()));
         }
@@ -201,6 +208,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
         const auto t_id = tb.add_column("track_id", ColumnType::Int64), t_frame = tb.add_column("frame", ColumnType::Int64),
                    t_f = tb.add_column("f", ColumnType::Float64), t_f0 = tb.add_column("f0", ColumnType::Float64),
                    t_dff = tb.add_column("dff", ColumnType::Float64);
+        const size_t t_interp = flagged ? tb.add_column("interpolated", ColumnType::Int64) : 0;
         const auto e_id = eb.add_column("track_id", ColumnType::Int64), e_on = eb.add_column("onset_frame", ColumnType::Int64),
                    e_pk = eb.add_column("peak_frame", ColumnType::Int64), e_end = eb.add_column("end_frame", ColumnType::Int64),
                    e_amp = eb.add_column("amplitude_dff", ColumnType::Float64),
@@ -215,6 +223,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             for (size_t k = 0; k < t.f.size(); ++k) {
                 tb.append_int(t_id, track);
                 tb.append_int(t_frame, t.start + static_cast<int64_t>(k));
+                if (flagged) tb.append_int(t_interp, t.interpolated[k]);
                 if (!t.f[k]) {
                     tb.append_null(t_f);
                     tb.append_null(t_f0);
