@@ -43,12 +43,15 @@ check "evaluate tracks only rc=$rc: $out" '[[ $rc -eq 0 && -s "$T/ev2/tracking_s
 out=$("$SPOTFLOW" run "$RECIPES/compare_trackers.json" -i movie="$S/movie.tif" -i truth="$S/ground_truth_tracks.csv" \
   --out "$T/cmp" -q 2>&1); rc=$?
 check "compare_trackers rc=$rc: $out" '[[ $rc -eq 0 ]]'
-check "comparison.csv has one row per tracker" '[[ $(wc -l < "$T/cmp/comparison.csv") -eq 3 ]]'
+check "comparison.csv has one row per tracker" '[[ $(wc -l < "$T/cmp/comparison.csv") -eq 4 ]]'
 check "comparison.png drawn" '[[ -s "$T/cmp/comparison.png" ]]'
-check "trackers named" '[[ "$(cut -d, -f1 "$T/cmp/comparison.csv" | tail -2 | tr "\n" " ")" == "link.nearest link.lap " ]]'
+check "trackers named" '[[ "$(cut -d, -f1 "$T/cmp/comparison.csv" | tail -3 | tr "\n" " ")" == "link.nearest link.lap link.magik " ]]'
 wall=$(col "$T/cmp/comparison.csv" wall_time_s 2)
 check "branch wall time measured ($wall)" 'ge "$wall" 0.0000001'
-check "per-tracker folders" '[[ -s "$T/cmp/link.lap/fragmentation.csv" && -s "$T/cmp/link.nearest/fragmentation.csv" ]]'
+check "per-tracker folders" '[[ -s "$T/cmp/link.lap/fragmentation.csv" && -s "$T/cmp/link.nearest/fragmentation.csv" && -s "$T/cmp/link.magik/fragmentation.csv" ]]'
+# The shipped MAGIK weights on this small clip (issue 6 asks alpha >= 0.9).
+magik_alpha=$(col "$T/cmp/comparison.csv" alpha 3)
+check "link.magik alpha $magik_alpha >= 0.9" 'ge "$magik_alpha" 0.9'
 
 # A missing truth file is bad input, caught before anything runs: one line
 # naming it, exit 2, no output folder.

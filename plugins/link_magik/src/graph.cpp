@@ -1,0 +1,196 @@
+#include "graph.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <stdexcept>
+
+#include "spotflow_lap/assignment.hpp"
+#include "spotflow_tables/grid.hpp"
+
+namespace magik {
+
+namespace {
+
+// Rows grouped by frame, frames ascending.
+std::map<int64_t, std::vector<int64_t>> rows_by_frame(const std::vector<int64_t>& frame) {
+    std::map<int64_t, std::vector<int64_t>> by;
+    for (size_t i = 0; i < frame.size(); ++i) by[frame[i]].push_back(static_cast<int64_t>(i));
+    return by;
+}
+
+} // namespace
+
+std::vector<Edge> candidate_edges(const Detections& d, const GraphOptions& o) {
+    std::vector<Edge> edges;
+    if (d.size() == 0 || o.max_gap < 1) return edges;
+    const auto by = rows_by_frame(d.frame);
+    std::map<int64_t, spotflow::tables::PointGrid> grids;
+    for (const auto& [t, rows] : by) grids.emplace(t, spotflow::tables::PointGrid(d.x, d.y, rows, o.max_distance));
+    for (const auto& [t, rows] : by)
+        for (const int64_t i : rows) {
+            const size_t begin = edges.size();
+            for (int g = 1; g <= o.max_gap; ++g) {
+                const auto it = grids.find(t + g);
+                if (it == grids.end()) continue;
+                it->second.within(d.x[static_cast<size_t>(i)], d.y[static_cast<size_t>(i)], o.max_distance,
+                                  [&](int64_t j, double) { edges.push_back({i, j}); });
+            }
+            // The grid visits cells in hash order; sort so the graph does not
+            // depend on it.
+            std::sort(edges.begin() + static_cast<std::ptrdiff_t>(begin), edges.end(),
+                      [](const Edge& a, const Edge& b) { return a.dst < b.dst; });
+        }
+    return edges;
+}
+
+double median_photons(const Detections& d) {
+    std::vector<double> p;
+    for (const double v : d.photons)
+        if (std::isfinite(v) && v > 0) p.push_back(v);
+    if (p.empty()) return 0;
+    const size_t k = p.size() / 2;
+    std::nth_element(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(k), p.end());
+    return p[k];
+}
+
+EdgeIndex::EdgeIndex(const Detections& d, const std::vector<Edge>& edges) {
+    if (d.size() == 0) {
+        first = {0};
+        row_first = {0};
+        return;
+    }
+    const auto [lo, hi] = std::minmax_element(d.frame.begin(), d.frame.end());
+    t0 = *lo;
+    const int64_t n = *hi - *lo + 1;
+    if (n > (int64_t{1} << 31)) throw std::invalid_argument("frames span more than 2^31 frames");
+    first.assign(static_cast<size_t>(n) + 1, 0);
+    row_first.assign(static_cast<size_t>(n) + 1, 0);
+    // Counting sort of rows by frame, stable in row order.
+    for (const int64_t t : d.frame) ++row_first[static_cast<size_t>(t - t0) + 1];
+    std::partial_sum(row_first.begin(), row_first.end(), row_first.begin());
+    rows.assign(d.size(), 0);
+    std::vector<int64_t> fill(row_first.begin(), row_first.end() - 1);
+    for (size_t i = 0; i < d.size(); ++i) rows[static_cast<size_t>(fill[static_cast<size_t>(d.frame[i] - t0)]++)] = static_cast<int64_t>(i);
+    // Edges are sorted by source frame.
+    for (const Edge& e : edges) ++first[static_cast<size_t>(d.frame[static_cast<size_t>(e.src)] - t0) + 1];
+    std::partial_sum(first.begin(), first.end(), first.begin());
+}
+
+Graph window_graph(const Detections& d, const std::vector<Edge>& edges, const EdgeIndex& index, int64_t w,
+                   int64_t frames, const FeatureScales& s, double photons_median, const Transform& tf) {
+    Graph g;
+    const int64_t lo = std::clamp<int64_t>(w - index.t0, 0, index.frames());
+    const int64_t hi = std::clamp<int64_t>(w + frames - index.t0, 0, index.frames());
+    if (lo >= hi) return g;
+    const int64_t r0 = index.row_first[static_cast<size_t>(lo)], r1 = index.row_first[static_cast<size_t>(hi)];
+    g.rows.assign(index.rows.begin() + r0, index.rows.begin() + r1);
+    std::vector<int64_t> local; // detection row -> node, for rows in the window
+    // Rows in the window are a contiguous run of index.rows, so a map from
+    // row to position is a sort away; small windows keep it cheap.
+    std::vector<std::pair<int64_t, int64_t>> row_node(g.rows.size());
+    for (size_t k = 0; k < g.rows.size(); ++k) row_node[k] = {g.rows[k], static_cast<int64_t>(k)};
+    std::sort(row_node.begin(), row_node.end());
+    const auto node_of = [&](int64_t row) -> int64_t {
+        const auto it = std::lower_bound(row_node.begin(), row_node.end(), std::make_pair(row, int64_t{-1}));
+        return it != row_node.end() && it->first == row ? it->second : -1;
+    };
+
+    const double c = std::cos(tf.angle), sn = std::sin(tf.angle), half = s.position_scale / 2;
+    const auto place = [&](double x, double y, double& ox, double& oy) {
+        double u = x - half, v = y - half;
+        if (tf.flip) u = -u;
+        ox = half + c * u - sn * v;
+        oy = half + sn * u + c * v;
+    };
+    const double lp = photons_median > 0 ? std::log(photons_median) : 0;
+    const size_t n = g.rows.size();
+    g.node_feat.resize(n * kNodeFeatures);
+    std::vector<double> px(n), py(n);
+    for (size_t k = 0; k < n; ++k) {
+        const size_t i = static_cast<size_t>(g.rows[k]);
+        place(d.x[i], d.y[i], px[k], py[k]);
+        float* f = &g.node_feat[k * kNodeFeatures];
+        f[0] = static_cast<float>(static_cast<double>(d.frame[i] - w) / static_cast<double>(frames));
+        f[1] = static_cast<float>(px[k] / s.position_scale);
+        f[2] = static_cast<float>(py[k] / s.position_scale);
+        // A detector without a probability column: every detection certain.
+        const double p = d.probability[i];
+        f[3] = static_cast<float>(std::isfinite(p) ? std::clamp(p, 0.0, 1.0) : 1.0);
+        // Brightness relative to the movie's median, in log units: the same
+        // feature whatever the camera gain or the puncta's mean brightness.
+        const double ph = d.photons[i];
+        f[4] = static_cast<float>(std::isfinite(ph) && ph > 0 && lp != 0 ? std::clamp(std::log(ph) - lp, -3.0, 3.0) : 0.0);
+    }
+
+    const int64_t e0 = index.first[static_cast<size_t>(lo)];
+    const int64_t e1 = index.first[static_cast<size_t>(hi)];
+    for (int64_t e = e0; e < e1; ++e) {
+        const Edge& ed = edges[static_cast<size_t>(e)];
+        if (d.frame[static_cast<size_t>(ed.dst)] >= w + frames) continue;
+        const int64_t a = node_of(ed.src), b = node_of(ed.dst);
+        if (a < 0 || b < 0) continue;
+        const double dx = px[static_cast<size_t>(b)] - px[static_cast<size_t>(a)];
+        const double dy = py[static_cast<size_t>(b)] - py[static_cast<size_t>(a)];
+        const double gap = static_cast<double>(d.frame[static_cast<size_t>(ed.dst)] - d.frame[static_cast<size_t>(ed.src)]);
+        g.src.push_back(a);
+        g.dst.push_back(b);
+        g.edge_ids.push_back(e);
+        g.edge_feat.push_back(static_cast<float>(dx / s.distance_scale));
+        g.edge_feat.push_back(static_cast<float>(dy / s.distance_scale));
+        g.edge_feat.push_back(static_cast<float>(std::hypot(dx, dy) / s.distance_scale));
+        g.edge_feat.push_back(static_cast<float>(gap / s.gap_scale));
+    }
+    return g;
+}
+
+std::vector<int64_t> window_starts(int64_t t0, int64_t span, int64_t frames, int max_gap) {
+    if (frames <= max_gap) throw std::invalid_argument("a window of " + std::to_string(frames) +
+                                                       " frames cannot hold an edge spanning " + std::to_string(max_gap));
+    // Any edge (gap <= max_gap) starting at t fits the last window starting
+    // at or before t as long as the stride leaves max_gap frames after t.
+    const int64_t stride = std::max<int64_t>(1, std::min<int64_t>(frames / 2, frames - max_gap));
+    std::vector<int64_t> starts;
+    for (int64_t w = t0;; w += stride) {
+        starts.push_back(w);
+        if (w + frames >= t0 + span) break;
+    }
+    return starts;
+}
+
+std::vector<int64_t> match_truth(const Detections& d, const std::vector<int64_t>& tf, const std::vector<double>& tx,
+                                 const std::vector<double>& ty, const std::vector<int64_t>& tid, double radius) {
+    std::vector<int64_t> id(d.size(), -1);
+    const auto det = rows_by_frame(d.frame);
+    const auto tru = rows_by_frame(tf);
+    const double alt = 0.5 * radius * radius; // a pair inside the gate beats leaving both unmatched
+    for (const auto& [t, rows] : det) {
+        const auto it = tru.find(t);
+        if (it == tru.end()) continue;
+        const auto& truth_rows = it->second;
+        const spotflow::tables::PointGrid grid(tx, ty, truth_rows, radius);
+        std::map<int64_t, int32_t> col_of;
+        for (size_t j = 0; j < truth_rows.size(); ++j) col_of[truth_rows[j]] = static_cast<int32_t>(j);
+        std::vector<spotflow::lap::Candidate> cand;
+        for (size_t i = 0; i < rows.size(); ++i)
+            grid.within(d.x[static_cast<size_t>(rows[i])], d.y[static_cast<size_t>(rows[i])], radius,
+                        [&](int64_t j, double dist) { cand.push_back({static_cast<int32_t>(i), col_of[j], dist * dist}); });
+        const auto a = spotflow::lap::solve(static_cast<int32_t>(rows.size()), static_cast<int32_t>(truth_rows.size()), cand,
+                                            std::vector<double>(rows.size(), alt), std::vector<double>(truth_rows.size(), alt));
+        for (size_t i = 0; i < rows.size(); ++i)
+            if (a.row_to_col[i] >= 0) id[static_cast<size_t>(rows[i])] = tid[static_cast<size_t>(truth_rows[static_cast<size_t>(a.row_to_col[i])])];
+    }
+    return id;
+}
+
+std::vector<float> edge_labels(const std::vector<Edge>& edges, const std::vector<int64_t>& true_id) {
+    std::vector<float> y(edges.size());
+    for (size_t e = 0; e < edges.size(); ++e) {
+        const int64_t a = true_id[static_cast<size_t>(edges[e].src)], b = true_id[static_cast<size_t>(edges[e].dst)];
+        y[e] = a >= 0 && a == b ? 1.0f : 0.0f;
+    }
+    return y;
+}
+
+} // namespace magik
