@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <unistd.h>
 #include <thread>
@@ -200,8 +201,9 @@ void bench_detection() {
     }
 }
 
-// The trackers on detect.wavelet's detections of the seed's scenario, scored
-// with eval.tracks in comparison mode; before and after gap filling.
+// The trackers on detect.wavelet's detections, scored with eval.tracks in
+// comparison mode, before and after gap filling, all in one recipe run per
+// movie; link.magik also scores its candidate edges against the truth.
 const char* kTrackEval = R"({"spotflow_recipe": 1, "name": "bench_tracking", "inputs": {"movie": {}, "truth": {}},
   "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
             {"id": "truth", "plugin": "read.tracks_csv", "params": {"path": "${inputs.truth}"}},
@@ -210,49 +212,100 @@ const char* kTrackEval = R"({"spotflow_recipe": 1, "name": "bench_tracking", "in
             {"id": "nearest_gapfill", "plugin": "gapfill.fragments", "params": {"figure": "", "fill_gaps": "linear"}},
             {"id": "lap", "plugin": "link.lap"},
             {"id": "lap_gapfill", "plugin": "gapfill.fragments", "params": {"figure": "", "fill_gaps": "linear"}},
-            {"id": "score", "plugin": "eval.tracks", "params": {"labels": ["nearest+gapfill", "lap", "lap+gapfill"],
+            {"id": "magik", "plugin": "link.magik"},
+            {"id": "magik_gapfill", "plugin": "gapfill.fragments", "params": {"figure": "", "fill_gaps": "linear"}},
+            {"id": "score", "plugin": "eval.tracks", "params": {"labels": ["nearest+gapfill", "lap", "lap+gapfill", "magik", "magik+gapfill"],
               "files": {"track_statistics": "", "fragmentation": "", "track_length_analysis": "",
                         "diagnostic_summary": "", "comparison_plot": ""}}},
-            {"id": "write", "plugin": "write.csv", "params": {"file": "tracking_scores.csv"}}],
+            {"id": "write", "plugin": "write.csv", "params": {"file": "tracking_scores.csv"}},
+            {"id": "write_edges", "plugin": "write.csv", "params": {"file": "edge_scores.csv"}}],
   "edges": [{"from": "read.movie", "to": "detect.movie"},
             {"from": "detect.detections", "to": "nearest.detections"},
             {"from": "nearest.tracks", "to": "nearest_gapfill.tracks"},
             {"from": "detect.detections", "to": "lap.detections"},
             {"from": "lap.tracks", "to": "lap_gapfill.tracks"},
+            {"from": "detect.detections", "to": "magik.detections"},
+            {"from": "truth.tracks", "to": "magik.truth"},
+            {"from": "magik.tracks", "to": "magik_gapfill.tracks"},
             {"from": "nearest_gapfill.tracks", "to": "score.tracks"},
             {"from": "lap.tracks", "to": "score.tracks"},
             {"from": "lap_gapfill.tracks", "to": "score.tracks"},
+            {"from": "magik.tracks", "to": "score.tracks"},
+            {"from": "magik_gapfill.tracks", "to": "score.tracks"},
+            {"from": "magik.edge_metrics", "to": "write_edges.table"},
             {"from": "truth.tracks", "to": "score.truth"}, {"from": "score.metrics", "to": "write.table"}]})";
 
-void bench_tracking() {
-    fmt::print("Tracking on the seed's scenario (detect.wavelet detections, 3 movies of 100 frames, 2000 photons)\n");
-    const fs::path dir = simulate("p2000", 3, 2000, 100);
+struct TrackingRun {
+    std::vector<std::string> order;                         // trackers, in the recipe's order
+    std::map<std::string, std::map<std::string, double>> m; // tracker -> column -> mean over movies
+    std::map<std::string, double> edges;                    // link.magik's edge scores, mean over movies
+};
+
+// The comparison recipe on `samples` movies of `dir`, averaged.
+TrackingRun run_trackers(const fs::path& dir, int samples, const std::string& tag) {
     const fs::path recipe = scratch() / "track_eval.json";
     std::ofstream(recipe) << kTrackEval;
-    std::map<std::string, std::map<std::string, double>> mean;
-    std::vector<std::string> order;
-    for (int k = 0; k < 3; ++k) {
-        const fs::path sample = dir / fmt::format("sample_{:03d}", k), out = scratch() / fmt::format("track-{}", k);
+    TrackingRun r;
+    for (int k = 0; k < samples; ++k) {
+        const fs::path sample = dir / fmt::format("sample_{:03d}", k), out = scratch() / fmt::format("track-{}-{}", tag, k);
         must({spotflow(), "run", recipe.string(), "--input", "movie=" + (sample / "movie.tif").string(), "--input",
               "truth=" + (sample / "ground_truth_tracks.csv").string(), "--out", out.string(), "-q"});
         for (const auto& row : bench::read_csv(out / "tracking_scores.csv")) {
             const std::string t = row.at("tracker");
-            if (k == 0) order.push_back(t);
+            if (k == 0) r.order.push_back(t);
             for (const char* c : {"alpha", "beta", "jsc", "jsc_theta", "fragmentation", "mean_track_length",
                                   "gt_mean_track_length"})
-                mean[t][c] += std::stod(row.at(c)) / 3;
+                r.m[t][c] += std::stod(row.at(c)) / samples;
         }
+        for (const auto& row : bench::read_csv(out / "edge_scores.csv"))
+            for (const char* c : {"precision", "recall", "seconds"}) r.edges[c] += std::stod(row.at(c)) / samples;
     }
-    for (const std::string& t : order) {
-        const auto& m = mean[t];
-        const bool final = t == "lap+gapfill";
+    return r;
+}
+
+void bench_tracking() {
+    fmt::print("Tracking on the seed's scenario (detect.wavelet detections, 3 movies of 100 frames, 2000 photons)\n");
+    const fs::path dir = simulate("p2000", 3, 2000, 100);
+    const TrackingRun r = run_trackers(dir, 3, "seed");
+    for (const std::string& t : r.order) {
+        const auto& m = r.m.at(t);
+        const bool final = t == "lap+gapfill" || t == "magik+gapfill";
+        const double ratio = m.at("mean_track_length") / m.at("gt_mean_track_length");
         report(fmt::format("{}: alpha / beta / JSC / JSCtheta", t),
                fmt::format("{:.3f} / {:.3f} / {:.3f} / {:.3f}", m.at("alpha"), m.at("beta"), m.at("jsc"), m.at("jsc_theta")),
                final ? "alpha >= 0.97" : "-", !final || m.at("alpha") >= 0.97);
         report(fmt::format("{}: fragmentation, mean length (truth {:.1f})", t, m.at("gt_mean_track_length")),
                fmt::format("{:.3f}, {:.1f}", m.at("fragmentation"), m.at("mean_track_length")),
                final ? "frag <= 1.05" : "-", !final || m.at("fragmentation") <= 1.05);
+        if (final)
+            report(fmt::format("{}: mean track length / truth's", t), fmt::format("{:.3f}", ratio), ">= 0.85", ratio >= 0.85);
     }
+    report("link.magik edge recall at threshold 0.3", fmt::format("{:.4f}", r.edges.at("recall")), ">= 0.99",
+           r.edges.at("recall") >= 0.99);
+    report("link.magik edge precision at threshold 0.3", fmt::format("{:.4f}", r.edges.at("precision")), ">= 0.95",
+           r.edges.at("precision") >= 0.95);
+    report("link.magik linking time, seed movie (graph + network + assignment)", fmt::format("{:.3f} s", r.edges.at("seconds")),
+           "<= 1 s", r.edges.at("seconds") <= 1);
+
+    // The dense scenario: 150 puncta in 256 x 256, faster Brownian and
+    // directed motion, blinking, tracks born and dying inside the movie.
+    fmt::print("Tracking on a dense scenario (150 puncta, D 0.5 px^2/frame, half directed at 2.5 px/frame, blinking 0.1, lifetime 30)\n");
+    const fs::path dense = scratch() / "dense";
+    must({spotflow(), "simulate", "--output", dense.string(), "--num_samples", "3", "--num_tracks", "150", "--num_frames", "100",
+          "--photons", "2000", "--seed", "17", "-s", "diffusion_px2_per_frame=0.5", "-s", "directed_fraction=0.5", "-s",
+          "speed_px_per_frame=2.5", "-s", "blink_off_probability=0.1", "-s", "mean_lifetime_frames=30", "-q"});
+    const TrackingRun d = run_trackers(dense, 3, "dense");
+    for (const std::string& t : d.order) {
+        const auto& m = d.m.at(t);
+        report(fmt::format("dense {}: alpha / JSCtheta / fragmentation", t),
+               fmt::format("{:.3f} / {:.3f} / {:.2f}", m.at("alpha"), m.at("jsc_theta"), m.at("fragmentation")), "-", true);
+    }
+    const double a_magik = d.m.at("magik+gapfill").at("alpha"), a_lap = d.m.at("lap+gapfill").at("alpha");
+    report("dense: link.magik alpha - link.lap alpha (both + gap filling)", fmt::format("{:+.3f}", a_magik - a_lap), "> 0",
+           a_magik > a_lap);
+    report("dense: link.magik edge recall / precision", fmt::format("{:.3f} / {:.3f}", d.edges.at("recall"), d.edges.at("precision")),
+           "-", true);
+    report("dense: link.magik linking time per movie", fmt::format("{:.2f} s", d.edges.at("seconds")), "-", true);
 }
 
 void bench_recipe_and_memory() {

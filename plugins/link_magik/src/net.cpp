@@ -2,12 +2,15 @@
 #include "net.hpp"
 
 #include <ATen/Parallel.h>
+#include <ATen/ops/mkldnn_linear.h>
+#include <torch/autograd.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
 
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -21,17 +24,62 @@ namespace {
 constexpr char kMagic[8] = {'S', 'F', 'M', 'A', 'G', 'I', 'K', '1'};
 constexpr char kTrailer[8] = {'S', 'F', 'M', 'A', 'G', 'E', 'N', 'D'};
 
+// y = x W^T (+ b) through oneDNN. Debian's LibTorch sends torch::addmm to
+// the reference (netlib) BLAS, about ten times slower than oneDNN's JIT
+// GEMM on this CPU; oneDNN is chosen at run time for the CPU at hand.
+torch::Tensor dnnl_mm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+    const auto xm = x.contiguous().to_mkldnn();
+    const auto wm = w.contiguous().to_mkldnn();
+    return (b.defined() ? at::mkldnn_linear(xm, wm, b.contiguous()) : at::mkldnn_linear(xm, wm)).to_dense();
+}
+
+// The same as torch::nn::functional::linear, differentiable, on oneDNN.
+struct DnnlLinear : torch::autograd::Function<DnnlLinear> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w,
+                                 const torch::Tensor& b) {
+        ctx->save_for_backward({x, w});
+        return dnnl_mm(x, w, b);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list g) {
+        const auto saved = ctx->get_saved_variables();
+        const auto& x = saved[0];
+        const auto& w = saved[1];
+        const auto dy = g[0].contiguous();
+        const auto dx = dnnl_mm(dy, w.t(), {});             // dy W
+        const auto dw = dnnl_mm(dy.t(), x.t(), {});         // dy^T x
+        return {dx, dw, dy.sum(0)};
+    }
+};
+struct DnnlLinearNoBias : torch::autograd::Function<DnnlLinearNoBias> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w) {
+        ctx->save_for_backward({x, w});
+        return dnnl_mm(x, w, {});
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list g) {
+        const auto saved = ctx->get_saved_variables();
+        const auto dy = g[0].contiguous();
+        return {dnnl_mm(dy, saved[1].t(), {}), dnnl_mm(dy.t(), saved[0].t(), {})};
+    }
+};
+
+torch::Tensor lin(const torch::nn::Linear& l, const torch::Tensor& x) {
+    return l->bias.defined() ? DnnlLinear::apply(x, l->weight, l->bias) : DnnlLinearNoBias::apply(x, l->weight);
+}
+
 // One message-passing layer in MAGIK's style (Pineda et al. 2023, FGNN):
 // an edge message from both end nodes and the edge, scaled by a learnable
 // super-Gaussian of the edge's length, summed at both ends (incoming and
 // outgoing kept apart, so a node knows its candidate predecessors from its
-// candidate successors), and a gated residual node update.
+// candidate successors), and a gated residual node update. Each message
+// also passes an attention gate computed from itself, so a node's sum is
+// dominated by its likely links and carries their motion (a directed
+// punctum's last step) to the next layer.
 struct LayerImpl : torch::nn::Module {
     // The first message layer applied to concat(h_src, h_dst, e) is split
     // into three projections: the node ones run once per node instead of
     // once per edge (the same function, a third of the work on dense graphs).
     torch::nn::Linear from_src{nullptr}, from_dst{nullptr}, from_edge{nullptr}, message{nullptr};
-    torch::nn::Linear gate{nullptr}, update{nullptr};
+    torch::nn::Linear attention{nullptr}, gate{nullptr}, update{nullptr};
     torch::nn::LayerNorm norm_node{nullptr}, norm_edge{nullptr};
     torch::Tensor sigma, beta;
 
@@ -40,6 +88,7 @@ struct LayerImpl : torch::nn::Module {
         from_dst = register_module("from_dst", torch::nn::Linear(torch::nn::LinearOptions(h, h).bias(false)));
         from_edge = register_module("from_edge", torch::nn::Linear(torch::nn::LinearOptions(h, h).bias(false)));
         message = register_module("message", torch::nn::Linear(h, h));
+        attention = register_module("attention", torch::nn::Linear(h, 1));
         gate = register_module("gate", torch::nn::Linear(3 * h, h));
         update = register_module("update", torch::nn::Linear(3 * h, h));
         norm_node = register_module("norm_node", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h})));
@@ -55,15 +104,15 @@ struct LayerImpl : torch::nn::Module {
     // h: N x H, e: E x H, d: E x 1 normalised distance.
     std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& h, const torch::Tensor& e, const torch::Tensor& src,
                                                     const torch::Tensor& dst, const torch::Tensor& d) {
-        const auto pre = from_src(h).index_select(0, src) + from_dst(h).index_select(0, dst) + from_edge(e);
-        const auto m = message(torch::gelu(pre));
+        const auto pre = lin(from_src, h).index_select(0, src) + lin(from_dst, h).index_select(0, dst) + lin(from_edge, e);
+        const auto m = lin(message, torch::gelu(pre));
         const auto s = sigma.clamp(0.002, 1.0), b = beta.clamp(1.0, 10.0);
-        const auto w = torch::exp(-torch::pow(d * d / (2 * s * s), b));
+        const auto w = torch::exp(-torch::pow(d * d / (2 * s * s), b)) * torch::sigmoid(lin(attention, m));
         const auto wm = m * w;
         const auto in = torch::zeros_like(h).index_add(0, dst, wm);
         const auto out = torch::zeros_like(h).index_add(0, src, wm);
         const auto u = torch::cat({h, in, out}, 1);
-        const auto h2 = norm_node(h + torch::sigmoid(gate(u)) * torch::gelu(update(u)));
+        const auto h2 = norm_node(h + torch::sigmoid(lin(gate, u)) * torch::gelu(lin(update, u)));
         const auto e2 = norm_edge(e + m);
         return {h2, e2};
     }
@@ -80,7 +129,7 @@ struct EncoderImpl : torch::nn::Module {
         l2 = register_module("l2", torch::nn::Linear(h, h));
         n2 = register_module("n2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h})));
     }
-    torch::Tensor forward(const torch::Tensor& x) { return n2(torch::gelu(l2(n1(torch::gelu(l1(x)))))); }
+    torch::Tensor forward(const torch::Tensor& x) { return n2(torch::gelu(lin(l2, n1(torch::gelu(lin(l1, x)))))); }
 };
 TORCH_MODULE(Encoder);
 
@@ -108,8 +157,8 @@ struct MagikImpl : torch::nn::Module {
         auto h = node_enc(x);
         auto e = edge_enc(ef);
         for (auto& layer : layers) std::tie(h, e) = layer->forward(h, e, src, dst, d);
-        const auto z = head_src(h).index_select(0, src) + head_dst(h).index_select(0, dst) + head_edge(e);
-        return head3(torch::gelu(head2(torch::gelu(z)))).squeeze(1);
+        const auto z = lin(head_src, h).index_select(0, src) + lin(head_dst, h).index_select(0, dst) + lin(head_edge, e);
+        return lin(head3, torch::gelu(lin(head2, torch::gelu(z)))).squeeze(1);
     }
 };
 TORCH_MODULE(Magik);
@@ -161,7 +210,22 @@ Net::Net(const Architecture& a, const FeatureScales& s, uint64_t seed) : arch_(a
 
 Net::~Net() = default;
 
-void Net::set_threads(int threads) { at::set_num_threads(std::max(1, threads)); }
+namespace {
+std::atomic<int> g_threads{1};
+// OpenMP's thread count is per calling thread, and the host calls a node
+// from whichever worker thread is free: set it on the thread doing the work.
+// A small graph runs on one thread: below ~64k edges OpenMP's fork, join
+// and spin-waiting cost more than the second core gives back (3x slower
+// with 2 threads than with 1 on the seed's movie when the cores are busy).
+void use_threads(int64_t edges) {
+    const int n = edges < 65536 ? 1 : g_threads.load();
+    if (at::get_num_threads() != n) at::set_num_threads(n);
+}
+} // namespace
+
+void Net::set_threads(int threads) {
+    g_threads = std::max(1, threads);
+}
 
 int64_t Net::parameter_count() const {
     int64_t n = 0;
@@ -171,6 +235,7 @@ int64_t Net::parameter_count() const {
 
 std::vector<float> Net::predict(const Batch& b) const {
     if (b.edges() == 0) return {};
+    use_threads(b.edges());
     torch::NoGradGuard no_grad;
     impl_->model->eval();
     const auto t = to_tensors(b);
@@ -187,6 +252,7 @@ double Net::train_step(const Batch& b, const std::vector<float>& labels, const L
     if (!impl_->optimizer) throw std::logic_error("train_step before set_optimizer");
     if (static_cast<int64_t>(labels.size()) != b.edges()) throw std::logic_error("train_step: labels do not match edges");
     if (b.edges() == 0) return 0;
+    use_threads(b.edges());
     impl_->model->train();
     impl_->optimizer->zero_grad();
     const auto t = to_tensors(b);

@@ -117,7 +117,7 @@ Movie random_walks(int particles, int frames, uint64_t seed) {
 
 json train_params(const fs::path& dir, int epochs, int hidden, int layers) {
     return {{"hidden_dim", hidden},     {"num_layers", layers},    {"pos_weight", 2.0},      {"loss", "loss.bce"},
-            {"learning_rate", 0.003},   {"weight_decay", 1e-5},    {"batch_size", 4},        {"num_epochs", epochs},
+            {"learning_rate", 0.005},   {"weight_decay", 1e-5},    {"batch_size", 4},        {"num_epochs", epochs},
             {"max_minutes", 0},         {"train_split", 0.8},      {"seed", 5},              {"max_temporal_gap", 2},
             {"max_spatial_distance", 30.0}, {"window_frames", 8},  {"position_scale", 128},  {"augment", true},
             {"match_radius_px", 2.0},   {"threshold", 0.3},        {"best_model", "best_model.pth"},
@@ -146,7 +146,7 @@ protected:
         return d;
     }
     // Trains a small network once for the whole suite: 12 epochs on 40
-    // random walks over 48 frames.
+    // random walks over 160 frames.
     static fs::path trained() {
         static const fs::path out = [] {
             const fs::path o = dir() / "train";
@@ -161,7 +161,7 @@ protected:
         Host host(out);
         Node n(lib.plugin("train.magik"), host, train_params(out, 12, 16, 2));
         ASSERT_NE(n.self, nullptr) << host.fake.error;
-        const Movie m = random_walks(40, 48, 1);
+        const Movie m = random_walks(40, 160, 1);
         ASSERT_EQ(n.process(0, m.detections->p), SPOTFLOW_OK) << host.fake.error;
         ASSERT_EQ(n.process(1, m.truth->p), SPOTFLOW_OK) << host.fake.error;
         ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
@@ -205,7 +205,7 @@ TEST_F(Magik, ShortTrainingLossFallsAndRepeats) {
         Host host(again);
         Node n(l2.plugin("train.magik"), host, train_params(again, 2, 16, 2));
         ASSERT_NE(n.self, nullptr) << host.fake.error;
-        const Movie mv = random_walks(40, 48, 1);
+        const Movie mv = random_walks(40, 160, 1);
         ASSERT_EQ(n.process(0, mv.detections->p), SPOTFLOW_OK);
         ASSERT_EQ(n.process(1, mv.truth->p), SPOTFLOW_OK);
         ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
@@ -221,7 +221,7 @@ TEST_F(Magik, LinksWithTrainedWeightsAndScoresEdges) {
     Node n(lib.plugin("link.magik"), host, link_params((trained() / "best_model.pth").string(), 16, 2));
     ASSERT_NE(n.self, nullptr) << host.fake.error;
     host.fake.input_counts = {1, 1};
-    const Movie m = random_walks(40, 48, 99);
+    const Movie m = random_walks(40, 64, 99);
     ASSERT_EQ(n.process(0, m.detections->p), SPOTFLOW_OK);
     ASSERT_EQ(n.process(1, m.truth->p), SPOTFLOW_OK);
     ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
