@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
@@ -298,6 +299,49 @@ TEST_F(Magik, BadWeightsFilesGiveOneClearLine) {
         EXPECT_NE(host.fake.error.find(c.why), std::string::npos) << host.fake.error;
         EXPECT_EQ(host.fake.error.find('\n'), std::string::npos) << host.fake.error;
     }
+}
+
+// Windows: a 120-frame movie linked in windows of 6 frames (39 windows)
+// still gives each punctum one track id from its first frame to its last.
+TEST_F(Magik, TrackIdsAreConsistentAcrossWindows) {
+    ASSERT_TRUE(fs::exists(SHIPPED_WEIGHTS)) << "no shipped weights at " << SHIPPED_WEIGHTS;
+    std::mt19937_64 rng(4);
+    std::normal_distribution<double> step(0, 0.3);
+    spotflow::TableBuilder b;
+    const auto cf = b.add_column("frame", spotflow::ColumnType::Int64), cx = b.add_column("x", spotflow::ColumnType::Float64),
+               cy = b.add_column("y", spotflow::ColumnType::Float64), cp = b.add_column("probability", spotflow::ColumnType::Float64),
+               cn = b.add_column("photons", spotflow::ColumnType::Float64), ci = b.add_column("true_id", spotflow::ColumnType::Int64);
+    std::vector<double> x, y;
+    for (int i = 0; i < 12; ++i) x.push_back(40 + 50 * (i % 4)), y.push_back(50 + 60 * (i / 4));
+    for (int f = 0; f < 120; ++f)
+        for (int i = 0; i < 12; ++i) {
+            x[static_cast<size_t>(i)] += step(rng), y[static_cast<size_t>(i)] += step(rng);
+            b.append_int(cf, f), b.append_double(cx, x[static_cast<size_t>(i)]), b.append_double(cy, y[static_cast<size_t>(i)]);
+            b.append_double(cp, 0.95), b.append_double(cn, 1800), b.append_int(ci, i);
+        }
+    OwnedPacket p;
+    p.p.kind = SPOTFLOW_DATA_TABLE;
+    b.finish(&p.p.schema, &p.p.array);
+    Host host(dir());
+    host.fake.input_counts = {1, 0};
+    auto params = link_params("", 64, 3);
+    params["window_frames"] = 6;
+    Node n(lib.plugin("link.magik"), host, params);
+    ASSERT_NE(n.self, nullptr) << host.fake.error;
+    ASSERT_EQ(n.process(0, p.p), SPOTFLOW_OK);
+    ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
+    const auto t = n.port(0)->table();
+    std::map<int64_t, std::set<int64_t>> ids_of; // true punctum -> track ids
+    std::set<int64_t> all;
+    for (int64_t r = 0; r < t.rows(); ++r) {
+        ids_of[t.get_int(t.require("true_id"), r)].insert(t.get_int(t.require("track_id"), r));
+        all.insert(t.get_int(t.require("track_id"), r));
+    }
+    for (const auto& [i, ids] : ids_of) EXPECT_EQ(ids.size(), 1u) << "punctum " << i;
+    EXPECT_EQ(all.size(), 12u);
+    EXPECT_NE(std::find_if(host.fake.logs.begin(), host.fake.logs.end(),
+                           [](const std::string& l) { return l.find("in 39 windows") != std::string::npos; }),
+              host.fake.logs.end());
 }
 
 // The shipped weights, through the CLI: sim.tirf -> detect.wavelet ->
