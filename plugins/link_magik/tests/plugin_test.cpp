@@ -264,6 +264,58 @@ TEST_F(Magik, BadDetectionsNameTheColumn) {
     EXPECT_EQ(host.fake.error.find('\n'), std::string::npos);
 }
 
+TEST_F(Magik, EmptyAndTinyInputs) {
+    const std::string w = (trained() / "best_model.pth").string();
+    {   // No batch at all (an empty movie): an empty tracks table.
+        Host host(dir());
+        host.fake.input_counts = {1, 0};
+        Node n(lib.plugin("link.magik"), host, link_params(w, 16, 2));
+        ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
+        ASSERT_NE(n.port(0), nullptr);
+        EXPECT_EQ(n.port(0)->table().rows(), 0);
+    }
+    {   // One frame: every detection its own track.
+        Host host(dir());
+        host.fake.input_counts = {1, 0};
+        Node n(lib.plugin("link.magik"), host, link_params(w, 16, 2));
+        spotflow::TableBuilder b;
+        const auto f = b.add_column("frame", spotflow::ColumnType::Int64), x = b.add_column("x", spotflow::ColumnType::Float64),
+                   y = b.add_column("y", spotflow::ColumnType::Float64);
+        for (int i = 0; i < 3; ++i) b.append_int(f, 5), b.append_double(x, 10 * i), b.append_double(y, 0);
+        OwnedPacket p;
+        p.p.kind = SPOTFLOW_DATA_TABLE;
+        b.finish(&p.p.schema, &p.p.array);
+        ASSERT_EQ(n.process(0, p.p), SPOTFLOW_OK);
+        ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
+        const auto t = n.port(0)->table();
+        ASSERT_EQ(t.rows(), 3);
+        for (int64_t r = 0; r < 3; ++r) EXPECT_EQ(t.get_int(t.require("track_id"), r), r);
+    }
+}
+
+TEST_F(Magik, TrainerRefusesUnpairedInputsAndTooLittleData) {
+    {
+        Host host(dir());
+        host.fake.input_counts = {2, 1};
+        Node n(lib.plugin("train.magik"), host, train_params(dir(), 1, 8, 1));
+        EXPECT_EQ(n.self, nullptr);
+        EXPECT_EQ(host.fake.error,
+                  "train.magik needs one truth edge per detections edge, in the same order; got 2 detections and 1 truth edges");
+    }
+    {
+        const fs::path out = dir() / "small";
+        fs::create_directories(out);
+        Host host(out);
+        Node n(lib.plugin("train.magik"), host, train_params(out, 1, 8, 1));
+        ASSERT_NE(n.self, nullptr) << host.fake.error;
+        const Movie m = random_walks(5, 8, 1); // one window of 8 frames
+        ASSERT_EQ(n.process(0, m.detections->p), SPOTFLOW_OK);
+        ASSERT_EQ(n.process(1, m.truth->p), SPOTFLOW_OK);
+        EXPECT_EQ(n.finish(), SPOTFLOW_ERR_INVALID_ARGUMENT);
+        EXPECT_NE(host.fake.error.find("too little data: 1 windows of 8 frames"), std::string::npos) << host.fake.error;
+    }
+}
+
 // Every bad weights file fails create with one line naming the file.
 TEST_F(Magik, BadWeightsFilesGiveOneClearLine) {
     const fs::path good = trained() / "best_model.pth";
