@@ -199,9 +199,6 @@ void Batch::add(const Graph& g) {
     for (const int64_t d : g.dst) dst.push_back(d + off);
 }
 
-Net::Net(const Architecture& a, const FeatureScales& s, std::unique_ptr<Impl> impl)
-    : arch_(a), scales_(s), impl_(std::move(impl)) {}
-
 Net::Net(const Architecture& a, const FeatureScales& s, uint64_t seed) : arch_(a), scales_(s), impl_(std::make_unique<Impl>()) {
     if (a.hidden < 2 || a.layers < 0) throw std::invalid_argument("bad architecture: " + arch_text(a));
     torch::manual_seed(seed);

@@ -75,7 +75,6 @@ public:
 
 private:
     struct Impl;
-    Net(const Architecture& a, const FeatureScales& s, std::unique_ptr<Impl> impl);
     Architecture arch_;
     FeatureScales scales_;
     std::unique_ptr<Impl> impl_;

@@ -204,6 +204,15 @@ Stream prepare(const Trainer& t, size_t k) {
     return s;
 }
 
+// A weights file the trainer cannot write is an I/O failure naming it.
+void save(const Net& net, const std::string& path, const std::string& name, const nlohmann::json& extra) {
+    try {
+        net.save(path, extra.dump());
+    } catch (const WeightsError&) {
+        throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write weights file " + name);
+    }
+}
+
 struct Scores {
     double loss = 0;
     EdgeScores edges;
@@ -362,7 +371,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             if (sc.loss < best_loss) {
                 best_loss = sc.loss;
                 best = last;
-                net.save(t.best_path, nlohmann::json{{"training", {{"seed", t.seed}, {"validation", best}}}}.dump());
+                save(net, t.best_path, p.at("best_model"), {{"training", {{"seed", t.seed}, {"validation", best}}}});
             }
             if (max_s > 0 && secs >= max_s && epoch + 1 < epochs) {
                 stopped_early = true;
@@ -371,7 +380,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             }
         }
         if (!metrics.flush()) throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("metrics_file").get<std::string>());
-        net.save(t.final_path, nlohmann::json{{"training", {{"seed", t.seed}, {"validation", last}}}}.dump());
+        save(net, t.final_path, p.at("final_model"), {{"training", {{"seed", t.seed}, {"validation", last}}}});
 
         nlohmann::json card = {
             {"model", "link.magik"},
@@ -394,7 +403,9 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             {"training_time_s", elapsed()},
             {"recipe", p.at("recipe")},
             {"remake", "spotflow run " + p.at("recipe").get<std::string>() + " --out DIR"}};
-        std::ofstream(t.card_path, std::ios::trunc) << card.dump(2) << '\n';
+        std::ofstream card_file(t.card_path, std::ios::trunc);
+        if (!(card_file << card.dump(2) << '\n') || !card_file.flush())
+            throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("model_card").get<std::string>());
 
         spotflow_packet mp{};
         mp.kind = SPOTFLOW_DATA_TABLE;
