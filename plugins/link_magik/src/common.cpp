@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -38,6 +39,14 @@ Detections read_detections(const spotflow::tables::TableAccumulator& t, const st
     d.x = column(what, [&] { return t.doubles("x"); });
     d.y = column(what, [&] { return t.doubles("y"); });
     check_positions(what, d.x, d.y);
+    if (!d.frame.empty()) {
+        // The graph keeps per-frame offsets; a frame column in other units
+        // (a time stamp in ms, say) would ask for absurd memory.
+        const auto [lo, hi] = std::minmax_element(d.frame.begin(), d.frame.end());
+        if (*hi - *lo >= kMaxFrameSpan)
+            bad(what, "frames run from " + std::to_string(*lo) + " to " + std::to_string(*hi) + ", more than " +
+                          std::to_string(kMaxFrameSpan) + " frames: is 'frame' a frame index?");
+    }
     const auto optional = [&](const char* name) {
         return t.has(name) ? column(what, [&] { return t.doubles(name); }) : std::vector<double>(d.size(), NAN);
     };

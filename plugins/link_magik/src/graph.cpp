@@ -64,7 +64,7 @@ EdgeIndex::EdgeIndex(const Detections& d, const std::vector<Edge>& edges) {
     const auto [lo, hi] = std::minmax_element(d.frame.begin(), d.frame.end());
     t0 = *lo;
     const int64_t n = *hi - *lo + 1;
-    if (n > (int64_t{1} << 31)) throw std::invalid_argument("frames span more than 2^31 frames");
+    if (n > kMaxFrameSpan) throw std::invalid_argument("frames span more than " + std::to_string(kMaxFrameSpan));
     first.assign(static_cast<size_t>(n) + 1, 0);
     row_first.assign(static_cast<size_t>(n) + 1, 0);
     // Counting sort of rows by frame, stable in row order.

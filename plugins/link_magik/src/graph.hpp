@@ -13,6 +13,9 @@ namespace magik {
 
 // The columns MAGIK reads; probability and photons are optional in the
 // input (NaN when absent or null).
+// The longest movie, in frames, the graph accepts.
+constexpr int64_t kMaxFrameSpan = 10'000'000;
+
 struct Detections {
     std::vector<int64_t> frame;
     std::vector<double> x, y, probability, photons;

@@ -262,6 +262,19 @@ TEST_F(Magik, BadDetectionsNameTheColumn) {
     EXPECT_NE(host.fake.error.find("detections"), std::string::npos) << host.fake.error;
     EXPECT_NE(host.fake.error.find("'y'"), std::string::npos) << host.fake.error;
     EXPECT_EQ(host.fake.error.find('\n'), std::string::npos);
+
+    // A frame column that is not a frame index (milliseconds, say).
+    Node n2(lib.plugin("link.magik"), host, link_params((trained() / "best_model.pth").string(), 16, 2));
+    spotflow::TableBuilder b2;
+    const auto f2 = b2.add_column("frame", spotflow::ColumnType::Int64), x2 = b2.add_column("x", spotflow::ColumnType::Float64),
+               y2 = b2.add_column("y", spotflow::ColumnType::Float64);
+    for (const int64_t t : {int64_t{0}, int64_t{20'000'000}}) b2.append_int(f2, t), b2.append_double(x2, 1), b2.append_double(y2, 1);
+    OwnedPacket p2;
+    p2.p.kind = SPOTFLOW_DATA_TABLE;
+    b2.finish(&p2.p.schema, &p2.p.array);
+    ASSERT_EQ(n2.process(0, p2.p), SPOTFLOW_OK);
+    EXPECT_EQ(n2.finish(), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(host.fake.error, "detections: frames run from 0 to 20000000, more than 10000000 frames: is 'frame' a frame index?");
 }
 
 TEST_F(Magik, EmptyAndTinyInputs) {
