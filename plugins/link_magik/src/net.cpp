@@ -27,10 +27,49 @@ constexpr char kTrailer[8] = {'S', 'F', 'M', 'A', 'G', 'E', 'N', 'D'};
 // y = x W^T (+ b) through oneDNN. Debian's LibTorch sends torch::addmm to
 // the reference (netlib) BLAS, about ten times slower than oneDNN's JIT
 // GEMM on this CPU; oneDNN is chosen at run time for the CPU at hand.
-torch::Tensor dnnl_mm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+torch::Tensor dnnl_raw(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
     const auto xm = x.contiguous().to_mkldnn();
     const auto wm = w.contiguous().to_mkldnn();
     return (b.defined() ? at::mkldnn_linear(xm, wm, b.contiguous()) : at::mkldnn_linear(xm, wm)).to_dense();
+}
+
+// oneDNN compiles and caches a kernel per matrix shape, and every window
+// batch has its own number of nodes and edges: with raw row counts the
+// cache (and the process) grew by ~10 MB per batch. Rows therefore go
+// through in blocks of kBlock, the last one zero-padded to a multiple of
+// kGranule, so a model meets at most kBlock / kGranule + 1 row counts per
+// layer and memory stays flat however long the movie.
+constexpr int64_t kBlock = 8192, kGranule = 2048;
+
+int64_t padded_rows(int64_t n) { return n == kBlock ? kBlock : (n + kGranule - 1) / kGranule * kGranule; }
+
+// Rows [s, s + n) of x, zero-padded to padded_rows(n).
+torch::Tensor row_block(const torch::Tensor& x, int64_t s, int64_t n) {
+    const auto xb = x.narrow(0, s, n);
+    const int64_t p = padded_rows(n);
+    return p == n ? xb.contiguous() : torch::constant_pad_nd(xb, {0, 0, 0, p - n});
+}
+
+torch::Tensor dnnl_mm(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+    const int64_t m = x.size(0);
+    if (m == 0) return torch::zeros({0, w.size(0)}, x.options());
+    std::vector<torch::Tensor> parts;
+    for (int64_t s = 0; s < m; s += kBlock) {
+        const int64_t n = std::min(kBlock, m - s);
+        parts.push_back(dnnl_raw(row_block(x, s, n), w, b).narrow(0, 0, n));
+    }
+    return parts.size() == 1 ? parts[0].contiguous() : torch::cat(parts);
+}
+
+// dy^T x (the weight gradient), summed over the same row blocks, so its
+// inner dimension takes the same few sizes.
+torch::Tensor dnnl_grad_w(const torch::Tensor& dy, const torch::Tensor& x) {
+    auto acc = torch::zeros({dy.size(1), x.size(1)}, x.options());
+    for (int64_t s = 0; s < dy.size(0); s += kBlock) {
+        const int64_t n = std::min(kBlock, dy.size(0) - s);
+        acc += dnnl_raw(row_block(dy, s, n).t(), row_block(x, s, n).t(), {});
+    }
+    return acc;
 }
 
 // The same as torch::nn::functional::linear, differentiable, on oneDNN.
@@ -42,12 +81,8 @@ struct DnnlLinear : torch::autograd::Function<DnnlLinear> {
     }
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list g) {
         const auto saved = ctx->get_saved_variables();
-        const auto& x = saved[0];
-        const auto& w = saved[1];
         const auto dy = g[0].contiguous();
-        const auto dx = dnnl_mm(dy, w.t(), {});             // dy W
-        const auto dw = dnnl_mm(dy.t(), x.t(), {});         // dy^T x
-        return {dx, dw, dy.sum(0)};
+        return {dnnl_mm(dy, saved[1].t(), {}), dnnl_grad_w(dy, saved[0]), dy.sum(0)};
     }
 };
 struct DnnlLinearNoBias : torch::autograd::Function<DnnlLinearNoBias> {
@@ -58,7 +93,7 @@ struct DnnlLinearNoBias : torch::autograd::Function<DnnlLinearNoBias> {
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list g) {
         const auto saved = ctx->get_saved_variables();
         const auto dy = g[0].contiguous();
-        return {dnnl_mm(dy, saved[1].t(), {}), dnnl_mm(dy.t(), saved[0].t(), {})};
+        return {dnnl_mm(dy, saved[1].t(), {}), dnnl_grad_w(dy, saved[0])};
     }
 };
 
