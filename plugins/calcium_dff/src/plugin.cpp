@@ -38,6 +38,8 @@ constexpr const char* kSchema = R"({
     "event_threshold": {"type": "number", "exclusiveMinimum": 0, "default": 3,
       "description": "A transient: dff above the trace's median + this many robust standard deviations (1.4826 MAD)..."},
     "event_min_frames": {"type": "integer", "minimum": 1, "default": 2, "description": "...for at least this many consecutive frames."},
+    "event_end_threshold": {"type": "number", "minimum": 0, "default": 1,
+      "description": "Hysteresis: a transient extends before and after its run above event_threshold while dff stays above median + this many robust standard deviations; transients that then touch are one (a noisy decay does not split an event, and the onset is where the rise starts)."},
     "figure": {"type": "string", "default": "calcium_traces.png",
       "description": "Figure of the dF/F0 traces of the longest tracks with their transients marked; empty draws none."},
     "figure_tracks": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8, "description": "How many traces the figure shows."}
@@ -70,7 +72,7 @@ void* create(const spotflow_host* host, const char* params_json) {
         b.window = p.at("baseline_window_frames");
         b.percentile = p.at("baseline_percentile");
         b.smooth_sigma = p.at("smooth_sigma_frames");
-        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames")},
+        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames"), p.value("event_end_threshold", 1.0)},
                           p.at("figure"), p.at("figure_tracks"), {}, {}};
         return SPOTFLOW_OK;
     });
