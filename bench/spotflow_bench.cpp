@@ -300,6 +300,48 @@ void bench_tracking() {
     }
 }
 
+// classical.json's calcium branch on simulated two-channel movies, its
+// transients scored against the simulator's events.
+const char* kCalciumEval = R"({"spotflow_recipe": 1, "name": "bench_calcium", "inputs": {"movie": {}, "calcium": {}, "truth": {}, "events": {}},
+  "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
+            {"id": "read_calcium", "plugin": "read.tiff", "params": {"path": "${inputs.calcium}"}},
+            {"id": "truth", "plugin": "read.tracks_csv", "params": {"path": "${inputs.truth}"}},
+            {"id": "truth_events", "plugin": "read.csv", "params": {"path": "${inputs.events}"}},
+            {"id": "detect", "plugin": "detect.wavelet"},
+            {"id": "link", "plugin": "link.lap"},
+            {"id": "gapfill", "plugin": "gapfill.fragments", "params": {"figure": "", "fill_gaps": "linear"}},
+            {"id": "calcium", "plugin": "calcium.dff", "params": {"figure": ""}},
+            {"id": "score", "plugin": "eval.events"},
+            {"id": "write", "plugin": "write.csv", "params": {"file": "event_scores.csv"}}],
+  "edges": [{"from": "read.movie", "to": "detect.movie"}, {"from": "detect.detections", "to": "link.detections"},
+            {"from": "link.tracks", "to": "gapfill.tracks"}, {"from": "gapfill.tracks", "to": "calcium.tracks"},
+            {"from": "read_calcium.movie", "to": "calcium.movie"}, {"from": "calcium.events", "to": "score.events"},
+            {"from": "truth_events.table", "to": "score.truth_events"}, {"from": "truth.tracks", "to": "score.truth"},
+            {"from": "score.metrics", "to": "write.table"}]})";
+
+void bench_calcium() {
+    fmt::print("Calcium transients (classical pipeline + calcium.dff, 3 two-channel seed movies)\n");
+    const fs::path dir = simulate("calcium", 3, 2000, 100, true);
+    const fs::path recipe = scratch() / "calcium_eval.json";
+    std::ofstream(recipe) << kCalciumEval;
+    double tp = 0, fp = 0, fn = 0, onset = 0;
+    for (int k = 0; k < 3; ++k) {
+        const fs::path s = dir / fmt::format("sample_{:03d}", k), out = scratch() / fmt::format("calcium-{}", k);
+        must({spotflow(), "run", recipe.string(), "--input", "movie=" + (s / "movie.tif").string(), "--input",
+              "calcium=" + (s / "calcium.tif").string(), "--input", "truth=" + (s / "ground_truth_tracks.csv").string(),
+              "--input", "events=" + (s / "calcium_events.csv").string(), "--out", out.string(), "-q"});
+        const auto row = bench::read_csv(out / "event_scores.csv").at(0);
+        tp += std::stod(row.at("true_positives"));
+        fp += std::stod(row.at("false_positives"));
+        fn += std::stod(row.at("false_negatives"));
+        onset += std::stod(row.at("mean_onset_error_frames")) / 3;
+    }
+    const double f1 = 2 * tp / (2 * tp + fp + fn);
+    report("calcium event F1 (onset within 2 frames), pooled", fmt::format("{:.3f} ({:.0f} true events)", f1, tp + fn), "-",
+           true);
+    report("calcium event onset error, mean (frames)", fmt::format("{:+.2f}", onset), "-", true);
+}
+
 void bench_recipe_and_memory() {
     fmt::print("The classical recipe, and memory through detection\n");
     const fs::path sample = simulate("recipe", 1, 2000, 100) / "sample_000";
@@ -333,11 +375,12 @@ int main(int argc, char** argv) {
     // `spotflow_bench [SECTION...]` runs only the named sections.
     const std::vector<std::pair<std::string, void (*)()>> sections = {
         {"simulation", bench_simulation}, {"detection", bench_detection}, {"linking", bench_linking},
-        {"tracking", bench_tracking},     {"recipe", bench_recipe_and_memory}};
+        {"tracking", bench_tracking},     {"calcium", bench_calcium},
+        {"recipe", bench_recipe_and_memory}};
     std::vector<std::string> wanted(argv + 1, argv + argc);
     for (const auto& w : wanted)
         if (std::none_of(sections.begin(), sections.end(), [&](const auto& s) { return s.first == w; })) {
-            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, recipe)\n", w);
+            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, calcium, recipe)\n", w);
             return 2;
         }
     fmt::print("spotflow benchmarks ({} hardware threads)\n\n", std::thread::hardware_concurrency());
