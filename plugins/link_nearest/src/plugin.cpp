@@ -1,12 +1,10 @@
 // link.nearest: greedy nearest-neighbour linking within a radius.
-#include <numeric>
-
 #include <nlohmann/json.hpp>
 
 #include "nearest.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/node.hpp"
-#include "spotflow_tables/accumulator.hpp"
+#include "spotflow_tables/linker_node.hpp"
 
 namespace link_nearest {
 namespace {
@@ -23,7 +21,7 @@ constexpr const char* kSchema = R"({
   }
 })";
 
-class Linker {
+class Linker : public spotflow::tables::LinkerNode {
 public:
     static constexpr const char* kContext = "linking";
 
@@ -32,39 +30,12 @@ public:
         options_ = {p.at("max_distance"), p.at("max_gap")};
     }
 
-    spotflow_status process(const spotflow_input&, const spotflow_packet& in, const spotflow_emitter*) {
-        try {
-            detections_.append(in.schema, in.array);
-        } catch (const std::invalid_argument& e) {
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
-        }
-        return SPOTFLOW_OK;
-    }
-
     spotflow_status finish(const spotflow_emitter* out) {
-        std::vector<int64_t> frame;
-        std::vector<double> x, y;
-        try {
-            frame = detections_.ints("frame");
-            x = detections_.doubles("x");
-            y = detections_.doubles("y");
-        } catch (const std::invalid_argument& e) {
-            if (detections_.rows() > 0 || !detections_.names().empty())
-                throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
-        }
-        const auto ids = link(frame, x, y, options_);
-        std::vector<int64_t> order(ids.size());
-        std::iota(order.begin(), order.end(), 0);
-        spotflow_packet p{};
-        p.kind = SPOTFLOW_DATA_TABLE;
-        p.info.total_frames = -1;
-        detections_.build(order, {{"track_id", ids}}, &p.schema, &p.array);
-        return out->emit(out, 0, &p);
+        return emit_linked(out, [&](const auto& frame, const auto& x, const auto& y) { return link(frame, x, y, options_); });
     }
 
 private:
     Options options_;
-    spotflow::tables::TableAccumulator detections_;
 };
 
 const spotflow_port_desc kInputs[] = {{"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE,
