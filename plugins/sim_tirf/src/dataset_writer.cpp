@@ -72,7 +72,7 @@ struct Dataset {
     std::atomic<int64_t> written{0};
     std::atomic<bool> stop{false};
 
-    nlohmann::json metadata(const SampleFiles& f, const SimParams& sp) const {
+    nlohmann::json metadata(const SampleFiles& f, const SimParams& sp, int64_t initial_tracks) const {
         nlohmann::json files = {{"movie", "movie.tif"}, {"ground_truth_tracks", "ground_truth_tracks.csv"}};
         if (sp.calcium.enabled) {
             files["calcium"] = "calcium.tif";
@@ -86,6 +86,7 @@ struct Dataset {
                             {"dataset_seed", seed},
                             {"seed", sp.seed},
                             {"effective_psf_sigma_px", sp.sigma_px()},
+                            {"initial_tracks", initial_tracks},
                             {"files", files},
                             {"params", to_json(sp)}};
         if (sp.calcium.enabled) m["effective_calcium_sigma_px"] = sp.calcium_sigma_px();
@@ -123,7 +124,7 @@ struct Dataset {
         if (calcium) calcium->close();
         write_text(f.truth, truth);
         if (sp.calcium.enabled) write_text(f.events, events_csv(sim.events()));
-        write_text(f.metadata, metadata(f, sp).dump(2) + "\n");
+        write_text(f.metadata, metadata(f, sp, sim.initial_tracks()).dump(2) + "\n");
         host->progress(host, ++written, static_cast<int64_t>(samples.size()));
     }
 };
