@@ -132,7 +132,7 @@ TEST(NodeHpp, OutputPathNamesARefusedFile) {
         FAIL() << "expected a PluginError";
     } catch (const spotflow::PluginError& e) {
         EXPECT_EQ(e.status, SPOTFLOW_ERR_IO);
-        EXPECT_NE(std::string(e.what()).find("cannot write"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("the output folder is not writable"), std::string::npos);
     }
 }
 

@@ -111,11 +111,14 @@ template <class T> constexpr spotflow_node_vtable node_vtable() {
 
 // Where to write output file `name` (see spotflow_host::output_path): the
 // temporary path the host commits on success. Throws PluginError naming the
-// file when the host refuses it (a clash, a name escaping the folder).
+// file and why the host refused it (a name escaping the folder or claimed by
+// another node; a folder that is not writable).
 inline std::string output_path(const spotflow_host* host, const std::string& name) {
     char buf[4096];
-    if (const spotflow_status s = host->output_path(host, name.c_str(), buf, sizeof buf); s != SPOTFLOW_OK)
-        throw PluginError(s, "cannot write '" + name + "' into the output folder");
+    const spotflow_status s = host->output_path(host, name.c_str(), buf, sizeof buf);
+    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
+        throw PluginError(s, "output file '" + name + "' leaves the output folder or is already written by another node");
+    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + name + "': the output folder is not writable");
     return buf;
 }
 

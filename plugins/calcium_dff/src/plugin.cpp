@@ -10,6 +10,7 @@
 #include "dff.hpp"
 #include "frame_store.hpp"
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
@@ -130,9 +131,7 @@ void draw(const Extractor& e, const std::map<int64_t, Trace>& traces,
             marks.x.push_back(static_cast<double>(start + ev.peak)), marks.y.push_back(ev.amplitude + offset);
     }
     if (!marks.x.empty()) series.push_back(std::move(marks));
-    char path[4096];
-    if (const auto s = e.host->output_path(e.host, e.figure.c_str(), path, sizeof path); s != SPOTFLOW_OK)
-        throw PluginError(s, "cannot write '" + e.figure + "' into the output folder");
+    const std::string path = spotflow::output_path(e.host, e.figure);
     plot::Figure fig(1100, 160 + 90 * static_cast<int>(std::max<size_t>(order.size(), 2)), 1, 1);
     fig.lines(0, {"dF/F0 of the " + std::to_string(order.size()) + " longest tracks (stacked), transients marked",
                   "frame", "dF/F0 + offset", std::nullopt, std::nullopt, false},

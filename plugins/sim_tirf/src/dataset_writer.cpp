@@ -17,6 +17,7 @@
 #include "dataset.hpp"
 #include "nodes.hpp"
 #include "simulator.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "tables.hpp"
 #include "tiffio/movie_writer.hpp"
@@ -39,14 +40,7 @@ struct SampleFiles {
     std::string movie, truth, metadata, calcium, events; // paths from the host
 };
 
-std::string claim(const spotflow_host* host, const std::string& name) {
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, name.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s, "output file '" + name + "' is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + name + "': the output folder is not writable");
-    return buf;
-}
+std::string claim(const spotflow_host* host, const std::string& name) { return spotflow::output_path(host, name); }
 
 // The host makes the folders of the paths it hands out; a test host may not.
 void make_parent(const std::string& path) {
