@@ -239,7 +239,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             host->progress(host, static_cast<int64_t>(i + 1), static_cast<int64_t>(results.size()));
         }
         if (!ev.comparison_csv.empty()) write_comparison(ev.comparison_csv, results);
-        if (!ev.comparison_png.empty()) draw_comparison(ev.comparison_png, results, ev.params.gate_px);
+        if (!ev.comparison_png.empty()) draw_comparison(ev.comparison_png, results, truth, ev.params.gate_px);
 
         spotflow_packet packet{};
         packet.kind = SPOTFLOW_DATA_TABLE;
