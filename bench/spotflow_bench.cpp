@@ -131,13 +131,58 @@ fs::path simulate(const std::string& name, int samples, double photons, int fram
     return out;
 }
 
+// The classical pipeline scored by both evaluators on one sample: the
+// evaluators' own time is read from run.json (busy seconds per node).
+const char* kPipelineEval = R"({"spotflow_recipe": 1, "name": "bench_dataset", "inputs": {"movie": {}, "truth": {}},
+  "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
+            {"id": "truth", "plugin": "read.tracks_csv", "params": {"path": "${inputs.truth}"}},
+            {"id": "detect", "plugin": "detect.wavelet"},
+            {"id": "link", "plugin": "link.lap"},
+            {"id": "gapfill", "plugin": "gapfill.fragments", "params": {"figure": "", "fill_gaps": "linear"}},
+            {"id": "eval_detections", "plugin": "eval.detections"},
+            {"id": "eval_tracks", "plugin": "eval.tracks"},
+            {"id": "write_scores", "plugin": "write.csv", "params": {"file": "tracking_scores.csv"}}],
+  "edges": [{"from": "read.movie", "to": "detect.movie"}, {"from": "detect.detections", "to": "link.detections"},
+            {"from": "eval_tracks.metrics", "to": "write_scores.table"},
+            {"from": "link.tracks", "to": "gapfill.tracks"},
+            {"from": "detect.detections", "to": "eval_detections.detections"},
+            {"from": "truth.tracks", "to": "eval_detections.truth"}, {"from": "read.movie", "to": "eval_detections.movie"},
+            {"from": "gapfill.tracks", "to": "eval_tracks.tracks"}, {"from": "truth.tracks", "to": "eval_tracks.truth"}]})";
+
 void bench_simulation() {
-    fmt::print("Simulation (seed 000 Step 1)\n");
-    const auto r = must({spotflow(), "simulate", "--output", (scratch() / "seed200").string(), "--num_samples", "200",
-                         "--seed", "1", "-q"});
+    fmt::print("Simulation and evaluation of the seed's dataset (seed 000 Steps 1 and 3)\n");
+    const fs::path data = scratch() / "seed200";
+    const auto r = must({spotflow(), "simulate", "--output", data.string(), "--num_samples", "200", "--seed", "1", "-q"});
     report("spotflow simulate, 200 samples x 100 frames of 256x256", fmt::format("{:.1f} s", r.seconds), "< 60 s",
            r.seconds < 60);
-    fs::remove_all(scratch() / "seed200");
+
+    // Every sample through detection, linking and both evaluators (with
+    // their seed files and figures), one run per sample as a lab would.
+    const fs::path recipe = scratch() / "dataset_eval.json";
+    std::ofstream(recipe) << kPipelineEval;
+    double eval_det = 0, eval_trk = 0, wall = 0, f1 = 0, alpha = 0;
+    const int n = 200;
+    for (int k = 0; k < n; ++k) {
+        const fs::path sample = data / fmt::format("sample_{:03d}", k), out = scratch() / "dataset-out";
+        fs::remove_all(out);
+        wall += must({spotflow(), "run", recipe.string(), "--input", "movie=" + (sample / "movie.tif").string(), "--input",
+                      "truth=" + (sample / "ground_truth_tracks.csv").string(), "--out", out.string(), "-q"})
+                    .seconds;
+        std::ifstream in(out / "run.json");
+        const auto run = nlohmann::json::parse(in); // named: a temporary would die before the loop body
+        for (const auto& node : run.at("nodes")) {
+            if (node.at("id") == "eval_detections") eval_det += node.at("busy_seconds").get<double>();
+            if (node.at("id") == "eval_tracks") eval_trk += node.at("busy_seconds").get<double>();
+        }
+        std::ifstream summary(out / "evaluation_summary.json");
+        f1 += nlohmann::json::parse(summary).at("f1").get<double>() / n;
+        alpha += std::stod(bench::read_csv(out / "tracking_scores.csv").at(0).at("alpha")) / n;
+    }
+    report("eval.detections on the 200 samples (busy time, with figures)", fmt::format("{:.1f} s", eval_det), "-", true);
+    report("eval.tracks on the 200 samples (busy time, with figures)", fmt::format("{:.1f} s", eval_trk), "-", true);
+    report("whole runs: detect, link, gap fill, both evaluators, 200 samples", fmt::format("{:.1f} s", wall), "-", true);
+    report("mean F1 / alpha over the 200 samples", fmt::format("{:.4f} / {:.4f}", f1, alpha), "-", true);
+    fs::remove_all(data);
 }
 
 // A recipe evaluating detect.wavelet on one simulated movie.
@@ -319,6 +364,48 @@ void bench_tracking() {
     report("dense: link.magik linking time per movie", fmt::format("{:.2f} s", d.edges.at("seconds")), "-", true);
 }
 
+// classical.json's calcium branch on simulated two-channel movies, its
+// transients scored against the simulator's events.
+const char* kCalciumEval = R"({"spotflow_recipe": 1, "name": "bench_calcium", "inputs": {"movie": {}, "calcium": {}, "truth": {}, "events": {}},
+  "nodes": [{"id": "read", "plugin": "read.tiff", "params": {"path": "${inputs.movie}"}},
+            {"id": "read_calcium", "plugin": "read.tiff", "params": {"path": "${inputs.calcium}"}},
+            {"id": "truth", "plugin": "read.tracks_csv", "params": {"path": "${inputs.truth}"}},
+            {"id": "truth_events", "plugin": "read.csv", "params": {"path": "${inputs.events}"}},
+            {"id": "detect", "plugin": "detect.wavelet"},
+            {"id": "link", "plugin": "link.lap"},
+            {"id": "gapfill", "plugin": "gapfill.fragments", "params": {"figure": "", "fill_gaps": "linear"}},
+            {"id": "calcium", "plugin": "calcium.dff", "params": {"figure": ""}},
+            {"id": "score", "plugin": "eval.events"},
+            {"id": "write", "plugin": "write.csv", "params": {"file": "event_scores.csv"}}],
+  "edges": [{"from": "read.movie", "to": "detect.movie"}, {"from": "detect.detections", "to": "link.detections"},
+            {"from": "link.tracks", "to": "gapfill.tracks"}, {"from": "gapfill.tracks", "to": "calcium.tracks"},
+            {"from": "read_calcium.movie", "to": "calcium.movie"}, {"from": "calcium.events", "to": "score.events"},
+            {"from": "truth_events.table", "to": "score.truth_events"}, {"from": "truth.tracks", "to": "score.truth"},
+            {"from": "score.metrics", "to": "write.table"}]})";
+
+void bench_calcium() {
+    fmt::print("Calcium transients (classical pipeline + calcium.dff, 3 two-channel seed movies)\n");
+    const fs::path dir = simulate("calcium", 3, 2000, 100, true);
+    const fs::path recipe = scratch() / "calcium_eval.json";
+    std::ofstream(recipe) << kCalciumEval;
+    double tp = 0, fp = 0, fn = 0, onset = 0;
+    for (int k = 0; k < 3; ++k) {
+        const fs::path s = dir / fmt::format("sample_{:03d}", k), out = scratch() / fmt::format("calcium-{}", k);
+        must({spotflow(), "run", recipe.string(), "--input", "movie=" + (s / "movie.tif").string(), "--input",
+              "calcium=" + (s / "calcium.tif").string(), "--input", "truth=" + (s / "ground_truth_tracks.csv").string(),
+              "--input", "events=" + (s / "calcium_events.csv").string(), "--out", out.string(), "-q"});
+        const auto row = bench::read_csv(out / "event_scores.csv").at(0);
+        tp += std::stod(row.at("true_positives"));
+        fp += std::stod(row.at("false_positives"));
+        fn += std::stod(row.at("false_negatives"));
+        onset += std::stod(row.at("mean_onset_error_frames")) / 3;
+    }
+    const double f1 = 2 * tp / (2 * tp + fp + fn);
+    report("calcium event F1 (onset within 2 frames), pooled", fmt::format("{:.3f} ({:.0f} true events)", f1, tp + fn), "-",
+           true);
+    report("calcium event onset error, mean (frames)", fmt::format("{:+.2f}", onset), "-", true);
+}
+
 void bench_recipe_and_memory() {
     fmt::print("The classical recipe, and memory through detection\n");
     const fs::path sample = simulate("recipe", 1, 2000, 100) / "sample_000";
@@ -352,11 +439,12 @@ int main(int argc, char** argv) {
     // `spotflow_bench [SECTION...]` runs only the named sections.
     const std::vector<std::pair<std::string, void (*)()>> sections = {
         {"simulation", bench_simulation}, {"detection", bench_detection}, {"linking", bench_linking},
-        {"tracking", bench_tracking},     {"recipe", bench_recipe_and_memory}};
+        {"tracking", bench_tracking},     {"calcium", bench_calcium},
+        {"recipe", bench_recipe_and_memory}};
     std::vector<std::string> wanted(argv + 1, argv + argc);
     for (const auto& w : wanted)
         if (std::none_of(sections.begin(), sections.end(), [&](const auto& s) { return s.first == w; })) {
-            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, recipe)\n", w);
+            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, calcium, recipe)\n", w);
             return 2;
         }
     fmt::print("spotflow benchmarks ({} hardware threads)\n\n", std::thread::hardware_concurrency());

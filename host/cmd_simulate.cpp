@@ -9,9 +9,16 @@
 namespace spotflow::cli {
 
 int simulate(const SimulateArgs& a) {
-    nlohmann::json params = {{"num_samples", a.num_samples}, {"num_tracks", a.num_tracks},
-                             {"num_frames", a.num_frames},   {"image_size", a.image_size},
-                             {"photons", a.photons},         {"calcium", a.calcium}};
+    if (a.image_size.size() == 2 && a.image_size[0] != a.image_size[1])
+        throw UserError(fmt::format("--image_size {} {}: the simulator draws square fields of view only",
+                                     a.image_size[0], a.image_size[1]));
+    nlohmann::json params = {{"num_samples", a.num_samples},
+                             {"num_tracks", a.num_puncta_mean ? *a.num_puncta_mean : a.num_tracks},
+                             {"num_frames", a.num_frames},
+                             {"image_size", a.image_size.at(0)},
+                             {"photons", a.photons},
+                             {"calcium", a.calcium}};
+    if (a.num_puncta_mean) params["num_tracks_poisson"] = true;
     if (a.seed) params["seed"] = *a.seed;
     nlohmann::json doc = {{"spotflow_recipe", 1},
                           {"name", "simulate"},

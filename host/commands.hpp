@@ -35,7 +35,10 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe);
 
 struct SimulateArgs {
     std::string output;
-    int num_samples = 200, num_tracks = 20, num_frames = 100, image_size = 256;
+    int num_samples = 200, num_tracks = 20, num_frames = 100;
+    std::vector<int> image_size = {256}; // W, or W H (seed 001's form); must be square
+    std::optional<int> num_puncta_mean;  // seed 001: Poisson mean of the track count per movie
+    std::string psf_type = "gaussian";
     double photons = 2000;
     std::optional<uint64_t> seed;
     bool calcium = false;

@@ -50,8 +50,14 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--output,-o", sim.output, "Dataset folder")->required();
     sim_cmd->add_option("--num_samples", sim.num_samples, "Movies to simulate")->capture_default_str()->check(CLI::Range(1, 1000000));
     sim_cmd->add_option("--num_tracks", sim.num_tracks, "Puncta tracks per movie")->capture_default_str()->check(CLI::Range(0, 1000000));
-    sim_cmd->add_option("--num_frames", sim.num_frames, "Frames per movie")->capture_default_str()->check(CLI::Range(1, 10000000));
-    sim_cmd->add_option("--image_size", sim.image_size, "Width and height in pixels")->capture_default_str()->check(CLI::Range(8, 16384));
+    sim_cmd->add_option("--num_frames,--frames_per_sample", sim.num_frames, "Frames per movie")->capture_default_str()->check(CLI::Range(1, 10000000));
+    sim_cmd->add_option("--image_size", sim.image_size, "Width and height in pixels (one value, or W H as in seed 001; square only)")
+        ->capture_default_str()->expected(1, 2)->check(CLI::Range(8, 16384));
+    sim_cmd->add_option("--num_puncta_mean", sim.num_puncta_mean,
+                        "Seed 001's generator: each movie's track count is Poisson with this mean (instead of --num_tracks)")
+        ->check(CLI::Range(0, 1000000));
+    sim_cmd->add_option("--psf_type", sim.psf_type, "PSF model: gaussian (pixel-integrated), the one simulated")
+        ->capture_default_str()->check(CLI::IsMember({"gaussian"}));
     sim_cmd->add_option("--photons", sim.photons, "Mean photons per punctum per frame")->capture_default_str()->check(CLI::PositiveNumber);
     sim_cmd->add_option("--seed", sim.seed, "Seed of the dataset (default 0); sample k is regenerated alone from (seed, k)");
     sim_cmd->add_flag("--calcium", sim.calcium, "Also simulate the calcium channel and its events");

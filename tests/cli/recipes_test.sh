@@ -68,5 +68,15 @@ for f in tracks.csv track_summary.csv tracking_overlay.png track_statistics.png 
   check "demo wrote $f" '[[ -s "$T/demo/$f" ]]'
 done
 
+# Seed 001's generator flags: frames per sample, W H, a Poisson track count.
+out=$("$SPOTFLOW" simulate --output "$T/s001" --num_samples 6 --frames_per_sample 5 --image_size 64 64 \
+  --num_puncta_mean 10 --psf_type gaussian --seed 3 -q 2>&1); rc=$?
+check "seed 001 flags rc=$rc: $out" '[[ $rc -eq 0 ]]'
+counts=$(for k in 0 1 2 3 4 5; do grep -o '"initial_tracks": [0-9]*' "$T/s001/sample_00$k/metadata.json" | grep -o '[0-9]*$'; done | sort -u | wc -l)
+check "track counts vary across samples ($counts distinct)" '[[ $counts -ge 2 ]]'
+check "5 frames per sample" '[[ $(cut -d, -f1 "$T/s001/sample_000/ground_truth_tracks.csv" | tail -n +2 | sort -un | wc -l) -le 5 ]]'
+out=$("$SPOTFLOW" simulate --output "$T/s001b" --num_samples 1 --image_size 64 32 -q 2>&1); rc=$?
+check "non-square refused rc=$rc: $out" '[[ $rc -eq 2 && "$out" == *"square"* && ! -e "$T/s001b" ]]'
+
 echo "recipes: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

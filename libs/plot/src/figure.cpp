@@ -487,8 +487,9 @@ void Figure::save_png(const std::string& path) const {
             std::vector<Entry> markers;
             for (const auto& c : commands)
                 if (c.kind == Command::Kind::VLine) markers.push_back({c.strings[0], c.colour, Entry::Line, true});
-            // Margins leave room for the tick labels, axis labels and title.
-            plvpor(col * cw + 0.09 * cw + 0.03, (col + 1) * cw - 0.03, top - (r + 1) * ch + 0.2 * ch + 0.03,
+            // Margins leave room for the tick labels, axis labels and title;
+            // the y label needs a fixed ~45 px more, whatever the panel width.
+            plvpor(col * cw + 0.09 * cw + 0.03 + 45.0 / width_, (col + 1) * cw - 0.03, top - (r + 1) * ch + 0.2 * ch + 0.03,
                    top - r * ch - 0.1 * ch - 0.02);
             bool charted = false;
             for (const auto& c : commands) {

@@ -79,25 +79,40 @@ std::vector<Event> detect_events(const std::vector<std::optional<double>>& dff, 
     // A floor of 1e-6 (a ΔF/F0 no measurement resolves): a noise-free trace
     // would otherwise turn rounding errors into events.
     const double sigma = std::max(1.4826 * median_of(dev), 1e-6);
-    const double level = med + o.k * sigma;
+    const double level = med + o.k * sigma, low = med + std::min(o.k_low, o.k) * sigma;
 
-    std::vector<Event> events;
     const int64_t n = static_cast<int64_t>(dff.size());
+    auto value_above = [&](int64_t j, double threshold) {
+        const auto& v = dff[static_cast<size_t>(j)];
+        return v && std::isfinite(*v) && *v > threshold;
+    };
+    std::vector<Event> events;
     for (int64_t i = 0; i < n;) {
-        auto above = [&](int64_t j) { return dff[static_cast<size_t>(j)] && std::isfinite(*dff[static_cast<size_t>(j)]) && *dff[static_cast<size_t>(j)] > level; };
-        if (!above(i)) {
+        if (!value_above(i, level)) {
             ++i;
             continue;
         }
         int64_t j = i;
-        Event e{i, i, i, *dff[static_cast<size_t>(i)]};
-        while (j < n && above(j)) {
-            if (*dff[static_cast<size_t>(j)] > e.amplitude) e.amplitude = *dff[static_cast<size_t>(j)], e.peak = j;
-            ++j;
+        while (j < n && value_above(j, level)) ++j;
+        if (j - i < o.min_frames) {
+            i = j;
+            continue;
         }
-        e.end = j - 1;
-        if (j - i >= o.min_frames) events.push_back(e);
-        i = j;
+        // Hysteresis: widen the run to where dff falls back to the low level.
+        int64_t a = i, b = j - 1;
+        while (a > 0 && value_above(a - 1, low)) --a;
+        while (b + 1 < n && value_above(b + 1, low)) ++b;
+        if (!events.empty() && a <= events.back().end + 1) {
+            events.back().end = std::max(events.back().end, b); // the same transient, re-crossing k on its decay
+        } else {
+            events.push_back({a, a, b, *dff[static_cast<size_t>(a)]});
+        }
+        Event& e = events.back(); // every frame in [onset, end] has a value: all are above `low`
+        e.amplitude = *dff[static_cast<size_t>(e.onset)];
+        e.peak = e.onset;
+        for (int64_t k = e.onset; k <= e.end; ++k)
+            if (*dff[static_cast<size_t>(k)] > e.amplitude) e.amplitude = *dff[static_cast<size_t>(k)], e.peak = k;
+        i = std::max(j, b + 1);
     }
     return events;
 }

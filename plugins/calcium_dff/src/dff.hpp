@@ -24,6 +24,11 @@ std::vector<std::optional<double>> baseline(const std::vector<std::optional<doub
 struct EventOptions {
     double k = 3;      // threshold in robust standard deviations of dff
     int min_frames = 2; // consecutive frames above it
+    // Hysteresis: an event found above k extends back and forward while dff
+    // stays above this many robust sd, and events that then touch are one;
+    // a decay that dips below k and back does not split an event, and the
+    // onset is where the rise starts rather than where it crosses k.
+    double k_low = 1;
 };
 
 struct Event {
@@ -32,8 +37,9 @@ struct Event {
 };
 
 // Runs of at least min_frames consecutive present values above k x the
-// robust std (1.4826 MAD around the median) of the trace's dff. A missing
-// frame ends a run.
+// robust std (1.4826 MAD around the median) of the trace's dff, each
+// extended while dff stays above k_low x that std (hysteresis), overlapping
+// or touching extended runs merged. A missing frame ends a run.
 std::vector<Event> detect_events(const std::vector<std::optional<double>>& dff, const EventOptions& o);
 
 } // namespace calcium_dff

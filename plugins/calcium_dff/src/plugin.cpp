@@ -10,6 +10,7 @@
 #include "dff.hpp"
 #include "frame_store.hpp"
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
@@ -38,6 +39,8 @@ constexpr const char* kSchema = R"({
     "event_threshold": {"type": "number", "exclusiveMinimum": 0, "default": 3,
       "description": "A transient: dff above the trace's median + this many robust standard deviations (1.4826 MAD)..."},
     "event_min_frames": {"type": "integer", "minimum": 1, "default": 2, "description": "...for at least this many consecutive frames."},
+    "event_end_threshold": {"type": "number", "minimum": 0, "default": 1,
+      "description": "Hysteresis: a transient extends before and after its run above event_threshold while dff stays above median + this many robust standard deviations; transients that then touch are one (a noisy decay does not split an event, and the onset is where the rise starts)."},
     "figure": {"type": "string", "default": "calcium_traces.png",
       "description": "Figure of the dF/F0 traces of the longest tracks with their transients marked; empty draws none."},
     "figure_tracks": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8, "description": "How many traces the figure shows."}
@@ -70,7 +73,7 @@ void* create(const spotflow_host* host, const char* params_json) {
         b.window = p.at("baseline_window_frames");
         b.percentile = p.at("baseline_percentile");
         b.smooth_sigma = p.at("smooth_sigma_frames");
-        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames")},
+        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames"), p.value("event_end_threshold", 1.0)},
                           p.at("figure"), p.at("figure_tracks"), {}, {}};
         return SPOTFLOW_OK;
     });
@@ -128,9 +131,7 @@ void draw(const Extractor& e, const std::map<int64_t, Trace>& traces,
             marks.x.push_back(static_cast<double>(start + ev.peak)), marks.y.push_back(ev.amplitude + offset);
     }
     if (!marks.x.empty()) series.push_back(std::move(marks));
-    char path[4096];
-    if (const auto s = e.host->output_path(e.host, e.figure.c_str(), path, sizeof path); s != SPOTFLOW_OK)
-        throw PluginError(s, "cannot write '" + e.figure + "' into the output folder");
+    const std::string path = spotflow::output_path(e.host, e.figure);
     plot::Figure fig(1100, 160 + 90 * static_cast<int>(std::max<size_t>(order.size(), 2)), 1, 1);
     fig.lines(0, {"dF/F0 of the " + std::to_string(order.size()) + " longest tracks (stacked), transients marked",
                   "frame", "dF/F0 + offset", std::nullopt, std::nullopt, false},

@@ -53,6 +53,24 @@ TEST(Dff, FindsAKnownTransientAtItsOnset) {
     EXPECT_NEAR(ev[0].end - ev[0].onset + 1, 28, 4);
 }
 
+TEST(Dff, ADecayThatDipsBelowTheThresholdIsOneEventWithItsRiseAsOnset) {
+    // A background of -0.01, 0, 0.01 repeating: median 0, MAD 0.01, robust
+    // sd 0.0148, so k = 3 is 0.0445 and k_low = 1 is 0.0148. A transient
+    // starts at frame 49, peaks at 51, dips below k at 55 and recovers.
+    std::vector<std::optional<double>> dff(100);
+    for (size_t k = 0; k < dff.size(); ++k) dff[k] = 0.01 * (static_cast<double>(k % 3) - 1);
+    const double trace[] = {0.03, 0.5, 1.0, 0.8, 0.4, 0.2, 0.03, 0.12, 0.1, 0.05, 0.03};
+    for (size_t k = 0; k < 11; ++k) dff[49 + k] = trace[k];
+    EventOptions o;
+    const auto ev = detect_events(dff, o);
+    ASSERT_EQ(ev.size(), 1u);
+    EXPECT_EQ(ev[0].onset, 49); // 0.03 is above 1 sd: the rise starts there, not at the k crossing (50)
+    EXPECT_EQ(ev[0].peak, 51);
+    EXPECT_EQ(ev[0].end, 59);
+    o.k_low = o.k; // no hysteresis: the dip splits it
+    EXPECT_EQ(detect_events(dff, o).size(), 2u);
+}
+
 TEST(Dff, MissingFramesStayMissingAndBreakEvents) {
     std::vector<std::optional<double>> f(40, 100.0);
     f[10] = std::nullopt;

@@ -11,6 +11,7 @@
 
 #include "matching.hpp"
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_psf/crlb.hpp"
@@ -138,12 +139,7 @@ Scored score(const Table& truth, const Table& det, const std::vector<size_t>& ti
     return s;
 }
 
-std::string output(const spotflow_host* h, const std::string& name) {
-    char buf[4096];
-    if (const auto st = h->output_path(h, name.c_str(), buf, sizeof buf); st != SPOTFLOW_OK)
-        throw PluginError(st, "cannot write '" + name + "' into the output folder");
-    return buf;
-}
+std::string output(const spotflow_host* h, const std::string& name) { return spotflow::output_path(h, name); }
 
 spotflow_status finish(void* self, const spotflow_emitter* out) {
     auto& e = *static_cast<Evaluator*>(self);

@@ -158,7 +158,8 @@ void draw_diagnostic_summary(const std::string& path, const GroundTruth& truth, 
 
 // Trackers along x in every panel, so that any number of trackers with long
 // names stays readable; the legends name the measures.
-void draw_comparison(const std::string& path, const std::vector<Evaluation>& all, double gate) {
+void draw_comparison(const std::string& path, const std::vector<Evaluation>& all, const GroundTruth& truth,
+                     double gate) {
     std::vector<std::string> trackers;
     const auto series = [&](const std::string& label, double (*get)(const Evaluation&)) {
         plot::Series s = values(label, {});
@@ -166,7 +167,7 @@ void draw_comparison(const std::string& path, const std::vector<Evaluation>& all
         return s;
     };
     for (const Evaluation& e : all) trackers.push_back(e.label);
-    plot::Figure fig(1200, 800, 2, 2, fmt::format("Tracker comparison (gate {} px)", gate));
+    plot::Figure fig(1800, 900, 2, 3, fmt::format("Tracker comparison (gate {} px)", gate));
     fig.bars(0, make_axes("Track distance measures", "", "score", true), trackers,
              {series("α", [](const Evaluation& e) { return e.challenge.alpha; }),
               series("β", [](const Evaluation& e) { return e.challenge.beta; })});
@@ -177,6 +178,25 @@ void draw_comparison(const std::string& path, const std::vector<Evaluation>& all
              {series("RMSE", [](const Evaluation& e) { return e.challenge.rmse_px; })});
     fig.bars(3, make_axes("Fragmentation", "", "pieces per GT track", false), trackers,
              {series("fragmentation", [](const Evaluation& e) { return e.fragmentation.mean; })});
+    // Mean length beside the ground truth's: short tracks are fragments,
+    // long ones merges or filled gaps.
+    plot::Series gt = values("ground truth", {});
+    gt.y.assign(all.size(), truth.lengths_summary.mean);
+    fig.bars(4, make_axes("Mean track length", "", "points per track", true), trackers,
+             {series("predicted", [](const Evaluation& e) { return e.lengths_summary.mean; }), gt});
+    double slowest = 0;
+    for (const Evaluation& e : all)
+        if (std::isfinite(e.wall_time_s)) slowest = std::max(slowest, e.wall_time_s);
+    if (slowest > 0) {
+        // Milliseconds for fast trackers, so the axis needs no exponent.
+        const bool ms = slowest < 1;
+        plot::Series t = values("wall time", {});
+        for (const Evaluation& e : all) t.y.push_back(std::isfinite(e.wall_time_s) ? e.wall_time_s * (ms ? 1000 : 1) : 0.0);
+        fig.bars(5, make_axes("Wall time per tracker", "", ms ? "milliseconds" : "seconds", false), trackers, {t});
+    } else {
+        fig.text(5, {"not measured: give wall_times_s,", "or run in a recipe (the host times each branch)"},
+                 "Wall time");
+    }
     save(fig, path);
 }
 

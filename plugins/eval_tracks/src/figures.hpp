@@ -17,6 +17,6 @@ void draw_diagnostic_summary(const std::string& path, const GroundTruth& truth, 
                              double pixel_size_nm);
 
 // The trackers side by side: alpha, beta, JSC, JSC_theta; RMSE; fragmentation.
-void draw_comparison(const std::string& path, const std::vector<Evaluation>& all, double gate);
+void draw_comparison(const std::string& path, const std::vector<Evaluation>& all, const GroundTruth& truth, double gate);
 
 } // namespace eval_tracks

@@ -19,6 +19,7 @@
 #include "figures.hpp"
 #include "params.hpp"
 #include "reports.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin.h"
 #include "table_input.hpp"
 
@@ -80,14 +81,10 @@ std::string folder_name(const std::string& label, size_t edge) {
 
 std::string claim(const spotflow_host* host, const std::string& name) {
     if (name.empty()) return {};
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, name.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s, "output file '" + name + "' leaves the output folder or is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + name + "': the output folder is not writable");
+    std::string path = spotflow::output_path(host, name);
     // The host makes the folders of a nested name; a test host may not.
-    std::filesystem::create_directories(std::filesystem::path(buf).parent_path());
-    return buf;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    return path;
 }
 
 void setup_trackers(Evaluator& ev) {
@@ -242,7 +239,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             host->progress(host, static_cast<int64_t>(i + 1), static_cast<int64_t>(results.size()));
         }
         if (!ev.comparison_csv.empty()) write_comparison(ev.comparison_csv, results);
-        if (!ev.comparison_png.empty()) draw_comparison(ev.comparison_png, results, ev.params.gate_px);
+        if (!ev.comparison_png.empty()) draw_comparison(ev.comparison_png, results, truth, ev.params.gate_px);
 
         spotflow_packet packet{};
         packet.kind = SPOTFLOW_DATA_TABLE;

@@ -10,6 +10,7 @@
 
 #include "gapfill.hpp"
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
@@ -116,9 +117,7 @@ std::vector<double> lengths(const std::vector<int64_t>& ids) {
 // track-length distributions.
 void draw(const spotflow_host* host, const std::string& file, const std::vector<int64_t>& before_ids,
           const std::vector<int64_t>& after_ids, const Stats& before, const Stats& after) {
-    char path[4096];
-    if (const auto s = host->output_path(host, file.c_str(), path, sizeof path); s != SPOTFLOW_OK)
-        throw PluginError(s, "cannot write '" + file + "' into the output folder");
+    const std::string path = spotflow::output_path(host, file);
     namespace plot = spotflow::plot;
     plot::Figure fig(1400, 460, 1, 3, "Gap filling: before and after");
     fig.bars(0, {"Tracks", "", "number of tracks", std::nullopt, std::nullopt, false}, {"before", "after"},

@@ -10,6 +10,7 @@
 
 #include "isbi_format.hpp"
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "track_points.hpp"
@@ -167,21 +168,12 @@ struct Writer {
     TrackPoints points;
 };
 
-std::string output_path(const spotflow_host* host, const std::string& file) {
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, file.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s, "output file '" + file + "' leaves the output folder or is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + file + "': the output folder is not writable");
-    return buf;
-}
-
 void* create_writer(const spotflow_host* host, const char* params_json) {
     Writer* writer = nullptr;
     guarded(host, "creating write.isbi_xml", [&] {
         const auto j = parse_json(params_json);
         const std::string file = param<std::string>(j, "file");
-        writer = new Writer{host, file, output_path(host, file),
+        writer = new Writer{host, file, spotflow::output_path(host, file),
                             {param<std::string>(j, "snr"), param<std::string>(j, "density"),
                              param<std::string>(j, "scenario")},
                             {}};

@@ -1,13 +1,12 @@
 // link.nearest: greedy nearest-neighbour linking within a radius.
-#include <numeric>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "lap_linker.hpp"
 #include "spotflow/plugin.h"
-#include "spotflow/plugin_error.hpp"
-#include "spotflow_tables/accumulator.hpp"
+#include "spotflow/node.hpp"
+#include "spotflow_tables/linker_node.hpp"
 
 namespace link_lap {
 namespace {
@@ -32,77 +31,42 @@ constexpr const char* kSchema = R"({
   }
 })";
 
-struct Linker {
-    const spotflow_host* host;
-    Options options;
-    spotflow::tables::TableAccumulator detections;
+class Linker : public spotflow::tables::LinkerNode {
+public:
+    static constexpr const char* kContext = "linking";
+
+    Linker(const spotflow_host* host, const char* params_json) : host_(host) {
+        const auto p = nlohmann::json::parse(params_json);
+        options_.max_distance = p.at("max_distance");
+        options_.max_gap = p.at("max_gap");
+        options_.max_gap_distance = p.at("max_gap_distance");
+        options_.percentile_alternative = p.at("alternative_cost") == "percentile";
+        options_.alternative_cost_factor = p.at("alternative_cost_factor");
+        options_.cutoff_percentile = p.at("cutoff_percentile");
+        options_.threads = host->threads(host);
+    }
+
+    spotflow_status finish(const spotflow_emitter* out) {
+        return emit_linked(out, [&](const auto& frame, const auto& x, const auto& y) {
+            Result r = link(frame, x, y, options_);
+            const std::string note = std::to_string(r.links) + " frame-to-frame links, " +
+                                     std::to_string(r.gap_closures) + " gaps closed";
+            host_->log(host_, SPOTFLOW_LOG_DEBUG, note.c_str());
+            return std::move(r.track);
+        });
+    }
+
+private:
+    const spotflow_host* host_;
+    Options options_;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Linker* l = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        Options o;
-        o.max_distance = p.at("max_distance");
-        o.max_gap = p.at("max_gap");
-        o.max_gap_distance = p.at("max_gap_distance");
-        o.percentile_alternative = p.at("alternative_cost") == "percentile";
-        o.alternative_cost_factor = p.at("alternative_cost_factor");
-        o.cutoff_percentile = p.at("cutoff_percentile");
-        o.threads = host->threads(host);
-        l = new Linker{host, o, {}};
-        return SPOTFLOW_OK;
-    });
-    return l;
-}
-
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
-    auto& l = *static_cast<Linker*>(self);
-    return spotflow::guarded(l.host, "reading detections", [&]() -> spotflow_status {
-        try {
-            l.detections.append(in->schema, in->array);
-        } catch (const std::invalid_argument& e) {
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
-        }
-        return SPOTFLOW_OK;
-    });
-}
-
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& l = *static_cast<Linker*>(self);
-    return spotflow::guarded(l.host, "linking", [&]() -> spotflow_status {
-        std::vector<int64_t> frame;
-        std::vector<double> x, y;
-        try {
-            frame = l.detections.ints("frame");
-            x = l.detections.doubles("x");
-            y = l.detections.doubles("y");
-        } catch (const std::invalid_argument& e) {
-            if (l.detections.rows() > 0 || !l.detections.names().empty())
-                throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
-        }
-        const Result r = link(frame, x, y, l.options);
-        const auto& ids = r.track;
-        const std::string note = std::to_string(r.links) + " frame-to-frame links, " + std::to_string(r.gap_closures) +
-                                 " gaps closed";
-        l.host->log(l.host, SPOTFLOW_LOG_DEBUG, note.c_str());
-        std::vector<int64_t> order(ids.size());
-        std::iota(order.begin(), order.end(), 0);
-        spotflow_packet p{};
-        p.kind = SPOTFLOW_DATA_TABLE;
-        p.info.total_frames = -1;
-        l.detections.build(order, {{"track_id", ids}}, &p.schema, &p.array);
-        return out->emit(out, 0, &p);
-    });
-}
-
-void destroy(void* self) { delete static_cast<Linker*>(self); }
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Linker>();
 
 const spotflow_port_desc kInputs[] = {{"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE,
                                        SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y and any other columns"}};
 const spotflow_port_desc kOutputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, 0, "the detections' columns plus track_id"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
 const spotflow_plugin_desc kDesc = {"link.lap", "1.0.0",
                                     "Global LAP linking frame to frame, then gap closing over segments (u-track/TrackMate)",
                                     "linker",

@@ -1,12 +1,10 @@
 // link.nearest: greedy nearest-neighbour linking within a radius.
-#include <numeric>
-
 #include <nlohmann/json.hpp>
 
 #include "nearest.hpp"
 #include "spotflow/plugin.h"
-#include "spotflow/plugin_error.hpp"
-#include "spotflow_tables/accumulator.hpp"
+#include "spotflow/node.hpp"
+#include "spotflow_tables/linker_node.hpp"
 
 namespace link_nearest {
 namespace {
@@ -23,65 +21,28 @@ constexpr const char* kSchema = R"({
   }
 })";
 
-struct Linker {
-    const spotflow_host* host;
-    Options options;
-    spotflow::tables::TableAccumulator detections;
-};
+class Linker : public spotflow::tables::LinkerNode {
+public:
+    static constexpr const char* kContext = "linking";
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Linker* l = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
+    Linker(const spotflow_host*, const char* params_json) {
         const auto p = nlohmann::json::parse(params_json);
-        l = new Linker{host, {p.at("max_distance"), p.at("max_gap")}, {}};
-        return SPOTFLOW_OK;
-    });
-    return l;
-}
+        options_ = {p.at("max_distance"), p.at("max_gap")};
+    }
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
-    auto& l = *static_cast<Linker*>(self);
-    return spotflow::guarded(l.host, "reading detections", [&]() -> spotflow_status {
-        try {
-            l.detections.append(in->schema, in->array);
-        } catch (const std::invalid_argument& e) {
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
-        }
-        return SPOTFLOW_OK;
-    });
-}
+    spotflow_status finish(const spotflow_emitter* out) {
+        return emit_linked(out, [&](const auto& frame, const auto& x, const auto& y) { return link(frame, x, y, options_); });
+    }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& l = *static_cast<Linker*>(self);
-    return spotflow::guarded(l.host, "linking", [&]() -> spotflow_status {
-        std::vector<int64_t> frame;
-        std::vector<double> x, y;
-        try {
-            frame = l.detections.ints("frame");
-            x = l.detections.doubles("x");
-            y = l.detections.doubles("y");
-        } catch (const std::invalid_argument& e) {
-            if (l.detections.rows() > 0 || !l.detections.names().empty())
-                throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
-        }
-        const auto ids = link(frame, x, y, l.options);
-        std::vector<int64_t> order(ids.size());
-        std::iota(order.begin(), order.end(), 0);
-        spotflow_packet p{};
-        p.kind = SPOTFLOW_DATA_TABLE;
-        p.info.total_frames = -1;
-        l.detections.build(order, {{"track_id", ids}}, &p.schema, &p.array);
-        return out->emit(out, 0, &p);
-    });
-}
-
-void destroy(void* self) { delete static_cast<Linker*>(self); }
+private:
+    Options options_;
+};
 
 const spotflow_port_desc kInputs[] = {{"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE,
                                        SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y and any other columns"}};
 const spotflow_port_desc kOutputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, 0, "the detections' columns plus track_id"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Linker>();
 const spotflow_plugin_desc kDesc = {"link.nearest", "1.0.0",
                                     "Greedy nearest-neighbour linking within a radius (the baseline tracker)", "linker",
                                     kInputs, 1, 1, kOutputs, kSchema, &kVtable, nullptr};

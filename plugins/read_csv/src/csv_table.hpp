@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "csv_records.hpp"
+#include "spotflow_csv/csv_records.hpp"
 #include "spotflow/table.hpp"
 
 namespace spotflow_csv {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "csv_records.hpp"
+#include "spotflow_csv/csv_records.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
 #include "thunderstorm_columns.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "csv_values.hpp"
+#include "spotflow_csv/csv_values.hpp"
 #include "spotflow/plugin_error.hpp"
 
 namespace read_thunderstorm {

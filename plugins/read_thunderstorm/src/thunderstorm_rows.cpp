@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "csv_values.hpp"
+#include "spotflow_csv/csv_values.hpp"
 #include "spotflow/plugin_error.hpp"
 
 namespace read_thunderstorm {

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "csv_records.hpp"
+#include "spotflow_csv/csv_records.hpp"
 #include "thunderstorm_columns.hpp"
 
 namespace read_thunderstorm {

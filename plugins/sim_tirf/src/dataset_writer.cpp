@@ -17,6 +17,7 @@
 #include "dataset.hpp"
 #include "nodes.hpp"
 #include "simulator.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "tables.hpp"
 #include "tiffio/movie_writer.hpp"
@@ -39,14 +40,7 @@ struct SampleFiles {
     std::string movie, truth, metadata, calcium, events; // paths from the host
 };
 
-std::string claim(const spotflow_host* host, const std::string& name) {
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, name.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s, "output file '" + name + "' is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + name + "': the output folder is not writable");
-    return buf;
-}
+std::string claim(const spotflow_host* host, const std::string& name) { return spotflow::output_path(host, name); }
 
 // The host makes the folders of the paths it hands out; a test host may not.
 void make_parent(const std::string& path) {
@@ -72,7 +66,7 @@ struct Dataset {
     std::atomic<int64_t> written{0};
     std::atomic<bool> stop{false};
 
-    nlohmann::json metadata(const SampleFiles& f, const SimParams& sp) const {
+    nlohmann::json metadata(const SampleFiles& f, const SimParams& sp, int64_t initial_tracks) const {
         nlohmann::json files = {{"movie", "movie.tif"}, {"ground_truth_tracks", "ground_truth_tracks.csv"}};
         if (sp.calcium.enabled) {
             files["calcium"] = "calcium.tif";
@@ -86,6 +80,7 @@ struct Dataset {
                             {"dataset_seed", seed},
                             {"seed", sp.seed},
                             {"effective_psf_sigma_px", sp.sigma_px()},
+                            {"initial_tracks", initial_tracks},
                             {"files", files},
                             {"params", to_json(sp)}};
         if (sp.calcium.enabled) m["effective_calcium_sigma_px"] = sp.calcium_sigma_px();
@@ -123,7 +118,7 @@ struct Dataset {
         if (calcium) calcium->close();
         write_text(f.truth, truth);
         if (sp.calcium.enabled) write_text(f.events, events_csv(sim.events()));
-        write_text(f.metadata, metadata(f, sp).dump(2) + "\n");
+        write_text(f.metadata, metadata(f, sp, sim.initial_tracks()).dump(2) + "\n");
         host->progress(host, ++written, static_cast<int64_t>(samples.size()));
     }
 };

@@ -17,6 +17,8 @@ const char* const kPhysicsSchemaProperties = R"(
       "description": "Width and height of the square field of view, pixels."},
     "num_tracks": {"type": "integer", "minimum": 0, "default": 20,
       "description": "Tracks present at frame 0; with mean_lifetime_frames > 0 also the stationary mean number of live tracks."},
+    "num_tracks_poisson": {"type": "boolean", "default": false,
+      "description": "Draw each movie's track count from a Poisson law of mean num_tracks (seed 001's num_puncta_mean), from the movie's own seed."},
     "photons": {"type": "number", "minimum": 0, "maximum": 1e8, "default": 2000,
       "description": "Mean photons per frame that reach the camera from one emitter (before QE), over all emitters."},
     "photons_cv": {"type": "number", "minimum": 0, "default": 0.2,
@@ -154,6 +156,7 @@ SimParams parse_params(const nlohmann::json& j) {
     p.image_size = integer(j, "image_size");
     within("image_size", static_cast<double>(p.image_size), 1, 16384);
     p.num_tracks = integer(j, "num_tracks");
+    p.num_tracks_poisson = j.contains("num_tracks_poisson") && boolean(j, "num_tracks_poisson");
     at_least("num_tracks", static_cast<double>(p.num_tracks), 0);
     // The caps keep a pixel's electron count far inside int32.
     p.photons = number(j, "photons");
@@ -246,6 +249,7 @@ nlohmann::json to_json(const SimParams& p) {
         {"num_frames", p.num_frames},
         {"image_size", p.image_size},
         {"num_tracks", p.num_tracks},
+        {"num_tracks_poisson", p.num_tracks_poisson},
         {"photons", p.photons},
         {"photons_cv", p.photons_cv},
         {"photons_distribution", p.photons_distribution == Spread::Gamma ? "gamma" : "lognormal"},

@@ -40,6 +40,7 @@ struct SimParams {
     int64_t num_frames = 100;
     int64_t image_size = 256;
     int64_t num_tracks = 20;
+    bool num_tracks_poisson = false; // num_tracks is the mean of a Poisson count per movie
     double photons = 2000;
     double photons_cv = 0.2;
     Spread photons_distribution = Spread::Lognormal;

@@ -29,7 +29,8 @@ enum class Stream : uint64_t {
     Dynamics = 1,       // births, deaths, motion, blinking, per-emitter brightness
     Calcium = 2,        // calcium brightness and transients
     MovieFrame = 3,     // photon, electron and read noise of channel 0, per frame
-    CalciumFrame = 4    // the same for channel 1
+    CalciumFrame = 4,   // the same for channel 1
+    TrackCount = 5      // the movie's track count, when it is drawn
 };
 
 inline uint64_t stream_seed(uint64_t seed, Stream stream, uint64_t index = 0) {

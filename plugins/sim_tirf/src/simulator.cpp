@@ -5,11 +5,27 @@
 #include <tbb/parallel_for.h>
 
 #include "camera.hpp"
+#include "random.hpp"
 #include "render.hpp"
+#include "rng.hpp"
 
 namespace sim {
 
-MovieSimulator::MovieSimulator(const SimParams& p, uint64_t seed) : p_(p), seed_(seed), population_(p, seed) {
+namespace {
+// The movie's parameters with a Poisson track count drawn, when asked, from
+// a stream of its own so the rest of the movie does not shift with it.
+SimParams with_track_count(SimParams p, uint64_t seed) {
+    if (p.num_tracks_poisson) {
+        Rng rng(stream_seed(seed, Stream::TrackCount));
+        p.num_tracks = poisson(rng, static_cast<double>(p.num_tracks));
+        p.num_tracks_poisson = false;
+    }
+    return p;
+}
+} // namespace
+
+MovieSimulator::MovieSimulator(const SimParams& p, uint64_t seed)
+    : p_(with_track_count(p, seed)), seed_(seed), population_(p_, seed) {
     if (p_.background_drift == 0) {
         movie_adu_ = adu_law(p_.background);
         if (p_.calcium.enabled) calcium_adu_ = adu_law(p_.calcium.background);

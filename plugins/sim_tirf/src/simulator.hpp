@@ -35,6 +35,8 @@ public:
     MovieSimulator(const SimParams& p, uint64_t seed);
 
     bool done() const { return population_.frame() >= p_.num_frames; }
+    // Tracks at frame 0: num_tracks, or the count drawn for this movie.
+    int64_t initial_tracks() const { return p_.num_tracks; }
     // The next chunk_frames frames (fewer at the end). Renders with
     // tbb::parallel_for: call it inside the task_arena that bounds threads.
     Chunk next_chunk();

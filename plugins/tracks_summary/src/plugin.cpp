@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spotflow/plugin.h"
-#include "spotflow/plugin_error.hpp"
+#include "spotflow/node.hpp"
 #include "statistics_figure.hpp"
 #include "summary.hpp"
 
@@ -14,7 +14,6 @@ namespace tracks_summary {
 namespace {
 
 using spotflow::ColumnType;
-using spotflow::guarded;
 using spotflow::PluginError;
 
 constexpr const char* kSchema = R"({
@@ -29,60 +28,39 @@ constexpr const char* kSchema = R"({
   }
 })";
 
-struct Node {
-    const spotflow_host* host;
-    double frame_interval_s;
-    std::string figure_path; // claimed at create so a clash fails before the run
-    spotflow_stream_info info{};
-    Summary summary;
-};
+class Node {
+public:
+    static constexpr const char* kContext = "summarising tracks";
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Node* node = nullptr;
-    guarded(host, "creating tracks.summary", [&] {
-        double dt = 0;
+    Node(const spotflow_host* host, const char* params_json) : host_(host) {
         std::string figure;
         try {
             const auto j = nlohmann::json::parse(params_json);
-            dt = j.at("frame_interval_s").get<double>();
+            frame_interval_s_ = j.at("frame_interval_s").get<double>();
             figure = j.value("figure", "");
         } catch (const nlohmann::json::exception& e) {
             throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
         }
-        std::string path;
-        if (!figure.empty()) {
-            char buf[4096];
-            if (const auto s = host->output_path(host, figure.c_str(), buf, sizeof buf); s != SPOTFLOW_OK)
-                throw PluginError(s, "cannot write the figure '" + figure + "'");
-            path = buf;
-        }
-        node = new Node{host, dt, std::move(path), {}, {}};
-        node->info.total_frames = -1;
-        return SPOTFLOW_OK;
-    });
-    return node;
-}
+        // Claimed now, so a clash with another node's file fails before the run.
+        if (!figure.empty()) figure_path_ = spotflow::output_path(host, figure);
+        info_.total_frames = -1;
+    }
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
-    auto& n = *static_cast<Node*>(self);
-    return guarded(n.host, "summarising tracks", [&] {
-        if (packet->kind != SPOTFLOW_DATA_TABLE)
+    spotflow_status process(const spotflow_input&, const spotflow_packet& packet, const spotflow_emitter*) {
+        if (packet.kind != SPOTFLOW_DATA_TABLE)
             throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "tracks.summary received a tensor; it reads tracks tables");
         try {
-            n.summary.add(spotflow::TableView(packet->schema, packet->array));
+            summary_.add(spotflow::TableView(packet.schema, packet.array));
         } catch (const std::invalid_argument& e) {
             throw PluginError(SPOTFLOW_ERR_FORMAT, e.what());
         }
-        if (n.info.pixel_size_nm <= 0) n.info.pixel_size_nm = packet->info.pixel_size_nm;
-        if (n.info.frame_interval_s <= 0) n.info.frame_interval_s = packet->info.frame_interval_s;
+        if (info_.pixel_size_nm <= 0) info_.pixel_size_nm = packet.info.pixel_size_nm;
+        if (info_.frame_interval_s <= 0) info_.frame_interval_s = packet.info.frame_interval_s;
         return SPOTFLOW_OK;
-    });
-}
+    }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& n = *static_cast<Node*>(self);
-    return guarded(n.host, "summarising tracks", [&] {
-        const double dt = n.frame_interval_s > 0 ? n.frame_interval_s : n.info.frame_interval_s;
+    spotflow_status finish(const spotflow_emitter* out) {
+        const double dt = frame_interval_s_ > 0 ? frame_interval_s_ : info_.frame_interval_s;
         spotflow::TableBuilder b;
         const auto c_id = b.add_column("track_id", ColumnType::Int64);
         const auto c_len = b.add_column("length", ColumnType::Int64);
@@ -92,7 +70,8 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
         const auto c_mx = b.add_column("mean_x", ColumnType::Float64);
         const auto c_my = b.add_column("mean_y", ColumnType::Float64);
         const size_t c_dur_s = dt > 0 ? b.add_column("duration_s", ColumnType::Float64) : 0;
-        for (const TrackStats& t : n.summary.tracks()) {
+        const std::vector<TrackStats> tracks = summary_.tracks();
+        for (const TrackStats& t : tracks) {
             b.append_int(c_id, t.track_id);
             b.append_int(c_len, t.length);
             b.append_int(c_start, t.start_frame);
@@ -102,28 +81,30 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             b.append_double(c_my, t.mean_y);
             if (dt > 0) b.append_double(c_dur_s, static_cast<double>(t.duration) * dt);
         }
-        if (!n.figure_path.empty()) {
+        if (!figure_path_.empty()) {
             try {
-                draw_track_statistics(n.figure_path, n.summary.tracks(), dt);
+                draw_track_statistics(figure_path_, tracks, dt);
             } catch (const std::exception& e) {
                 throw PluginError(SPOTFLOW_ERR_IO, e.what());
             }
         }
-        if (const int64_t empty = n.summary.empty_tracks())
-            n.host->log(n.host, SPOTFLOW_LOG_WARNING,
-                        fmt::format("{} tracks have no row with a position and are left out", empty).c_str());
-        spotflow_packet packet{};
-        packet.kind = SPOTFLOW_DATA_TABLE;
-        packet.info = n.info;
-        packet.info.frame_interval_s = dt;
-        b.finish(&packet.schema, &packet.array);
-        return out->emit(out, 0, &packet);
-    });
-}
+        if (const int64_t empty = summary_.empty_tracks())
+            host_->log(host_, SPOTFLOW_LOG_WARNING,
+                       fmt::format("{} tracks have no row with a position and are left out", empty).c_str());
+        spotflow_stream_info info = info_;
+        info.frame_interval_s = dt;
+        return spotflow::emit_table(out, 0, b, info);
+    }
 
-void destroy(void* self) { delete static_cast<Node*>(self); }
+private:
+    const spotflow_host* host_;
+    double frame_interval_s_ = 0;
+    std::string figure_path_;
+    spotflow_stream_info info_{};
+    Summary summary_;
+};
 
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Node>();
 
 const spotflow_port_desc kInputs[] = {{"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE,
                                        SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y, track_id"}};

@@ -14,6 +14,7 @@
 
 #include "csv_format.hpp"
 #include "errors.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin.h"
 
 namespace write_csv {
@@ -44,16 +45,6 @@ Params parse_params(const char* json) {
     } catch (const nlohmann::json::exception& e) {
         throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
     }
-}
-
-std::string output_path(const spotflow_host* host, const std::string& file) {
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, file.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s,
-                          "output file '" + file + "' leaves the output folder or is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + file + "': the output folder is not writable");
-    return buf;
 }
 
 struct Writer {
@@ -117,7 +108,7 @@ void* create(const spotflow_host* host, const char* params_json) {
     Writer* writer = nullptr;
     guarded(host, "creating write.csv", [&] {
         Params p = parse_params(params_json);
-        std::string path = output_path(host, p.file);
+        std::string path = spotflow::output_path(host, p.file);
         writer = new Writer(host, std::move(p.file), std::move(path), std::move(p.columns));
         return SPOTFLOW_OK;
     });

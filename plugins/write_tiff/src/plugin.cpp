@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "errors.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/tensor.hpp"
 #include "tiffio/movie_writer.hpp"
@@ -41,16 +42,6 @@ Params parse_params(const char* json) {
     } catch (const nlohmann::json::exception& e) {
         throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
     }
-}
-
-std::string output_path(const spotflow_host* host, const std::string& file) {
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, file.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s,
-                          "output file '" + file + "' leaves the output folder or is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + file + "': the output folder is not writable");
-    return buf;
 }
 
 bool supported(DLDataType t) {
@@ -99,7 +90,7 @@ void* create(const spotflow_host* host, const char* params_json) {
     Writer* writer = nullptr;
     guarded(host, "creating write.tiff", [&] {
         Params p = parse_params(params_json);
-        std::string path = output_path(host, p.file);
+        std::string path = spotflow::output_path(host, p.file);
         writer = new Writer{host, std::move(p), std::move(path), nullptr};
         return SPOTFLOW_OK;
     });

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "track_table.hpp"
 #include "trackmate_xml.hpp"
@@ -62,15 +63,6 @@ Params parse_params(const char* json) {
     }
 }
 
-std::string output_path(const spotflow_host* host, const std::string& file) {
-    char buf[4096];
-    const spotflow_status s = host->output_path(host, file.c_str(), buf, sizeof buf);
-    if (s == SPOTFLOW_ERR_INVALID_ARGUMENT)
-        throw PluginError(s, "output file '" + file + "' leaves the output folder or is already written by another node");
-    if (s != SPOTFLOW_OK) throw PluginError(s, "output file '" + file + "': the output folder is not writable");
-    return buf;
-}
-
 struct Writer {
     const spotflow_host* host;
     Params params;
@@ -84,7 +76,7 @@ void* create(const spotflow_host* host, const char* params_json) {
     Writer* writer = nullptr;
     guarded(host, "creating write.trackmate_xml", [&] {
         Params p = parse_params(params_json);
-        std::string path = output_path(host, p.file);
+        std::string path = spotflow::output_path(host, p.file);
         writer = new Writer{host, std::move(p), std::move(path), {}};
         return SPOTFLOW_OK;
     });

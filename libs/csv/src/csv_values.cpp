@@ -1,4 +1,4 @@
-#include "csv_values.hpp"
+#include "spotflow_csv/csv_values.hpp"
 
 #include <charconv>
 #include <system_error>

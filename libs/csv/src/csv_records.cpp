@@ -1,4 +1,4 @@
-#include "csv_records.hpp"
+#include "spotflow_csv/csv_records.hpp"
 
 #include <cerrno>
 #include <cstring>
