@@ -15,6 +15,7 @@
 #include "net.hpp"
 #include "nodes.hpp"
 #include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "spotflow_tables/grid.hpp"
@@ -83,13 +84,6 @@ struct Trainer {
     }
 };
 
-std::string out_path(const spotflow_host* host, const std::string& name) {
-    char buf[4096];
-    if (host->output_path(host, name.c_str(), buf, sizeof buf) != SPOTFLOW_OK)
-        throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write output file " + name);
-    return buf;
-}
-
 void* create(const spotflow_host* host, const char* params_json) {
     Trainer* tr = nullptr;
     spotflow::guarded(host, "create", [&]() -> spotflow_status {
@@ -123,10 +117,10 @@ void* create(const spotflow_host* host, const char* params_json) {
             return st; // the host has reported why
         }
         Net::set_threads(host->threads(host));
-        t->best_path = out_path(host, p.at("best_model"));
-        t->final_path = out_path(host, p.at("final_model"));
-        t->metrics_path = out_path(host, p.at("metrics_file"));
-        t->card_path = out_path(host, p.at("model_card"));
+        t->best_path = spotflow::output_path(host, p.at("best_model"));
+        t->final_path = spotflow::output_path(host, p.at("final_model"));
+        t->metrics_path = spotflow::output_path(host, p.at("metrics_file"));
+        t->card_path = spotflow::output_path(host, p.at("model_card"));
         tr = t.release();
         return SPOTFLOW_OK;
     });
