@@ -228,8 +228,29 @@ void draw_bars(const Figure::Command& c, const std::vector<Entry>& markers) {
         error_bars(centres, c.series[k].y, c.series[k].yerr);
     }
     ink();
+    // Category names that do not fit their slot are staggered over two
+    // lines, and shrunk if that is not enough, rather than run together.
+    PLFLT sx0 = 0, sx1 = 0, sy0 = 0, sy1 = 0, vx0 = 0, vx1 = 0, vy0 = 0, vy1 = 0, def = 0, ht = 0;
+    plgspa(&sx0, &sx1, &sy0, &sy1);
+    plgvpd(&vx0, &vx1, &vy0, &vy1);
+    plgchr(&def, &ht);
+    const double slot_mm = (vx1 - vx0) * (sx1 - sx0) / static_cast<double>(std::max<size_t>(n, 1));
+    double widest = 0;
+    // PLplot 5.15 cannot measure a string: about 0.6 character heights per
+    // character for DejaVu Sans (UTF-8 continuation bytes not counted).
+    for (size_t i = 0; i < n; ++i) {
+        const auto chars = std::count_if(c.strings[i].begin(), c.strings[i].end(),
+                                         [](char ch) { return (static_cast<unsigned char>(ch) & 0xC0) != 0x80; });
+        widest = std::max(widest, 0.6 * ht * static_cast<double>(chars));
+    }
+    const bool stagger = n > 1 && widest > 0.95 * slot_mm;
+    const double room = (stagger ? 1.9 : 0.95) * slot_mm;
+    const double shrink = widest > room ? room / widest : 1.0;
+    if (shrink < 1) plschr(0, ht / def * shrink);
     for (size_t i = 0; i < n; ++i)
-        plmtex("b", 1.5, (static_cast<double>(i) + 0.5) / static_cast<double>(n), 0.5, c.strings[i].c_str());
+        plmtex("b", stagger && i % 2 ? 2.8 / shrink : 1.5, (static_cast<double>(i) + 0.5) / static_cast<double>(n), 0.5,
+               c.strings[i].c_str());
+    if (shrink < 1) plschr(0, ht / def);
     draw_legend(legend);
 }
 
