@@ -1,5 +1,6 @@
 #include "net.hpp"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace decode {
@@ -136,6 +137,11 @@ DecodeNetImpl::DecodeNetImpl(const NetConfig& c) : cfg_(c) {
     // As DECODE: p starts near 0 (logit bias -6), so the first steps do not
     // flood the count term with false positives.
     head_out_->bias[0].fill_(-6.0);
+    // The background starts at input_scale photons per pixel (output 1)
+    // rather than background_max / 2: its squared error, summed over the
+    // pixels, would otherwise swamp the first steps.
+    const double b0 = 1.0 / (c.background_max / c.input_scale);
+    head_out_->bias[9].fill_(std::log(b0 / (1 - b0)));
 }
 
 torch::Tensor DecodeNetImpl::frame_features(const torch::Tensor& x) { return frame_->forward(x); }

@@ -41,7 +41,9 @@ constexpr const char* kSchema = R"({
     "device": {"type": "string", "enum": ["cpu", "cuda", "auto"], "default": "cpu",
       "description": "Where the network runs: cpu, cuda (fails if LibTorch has no CUDA device) or auto (cuda when available)."},
     "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-      "description": "Threshold on the probability integrated over a plus-shaped neighbourhood (DECODE's raw_th; seed 000 Step 7 uses 0.5)."},
+      "description": "Threshold on the detection probability, p integrated over the plus-shaped neighbourhood of a candidate (seed 000 Step 7 uses 0.5)."},
+    "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
+      "description": "A pixel is a candidate when its own p is above this and is a 3x3 local maximum (DECODE's raw_th; 0.1 in DECODE's fitting notebook)."},
     "split_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.6,
       "description": "Pixels that are not local maxima but above this probability also give a detection (two emitters in adjacent pixels), as DECODE's split_th."},
     "border_px": {"type": "integer", "minimum": 0, "default": 0, "description": "Ignore detections whose pixel is this close to the image edge."},
@@ -217,6 +219,7 @@ void* create(const spotflow_host* host, const char* params_json) {
         const auto& c = d->net->config();
         d->post.detection_threshold = p.value("detection_threshold", 0.5);
         d->post.split_threshold = p.value("split_threshold", 0.6);
+        d->post.candidate_threshold = p.value("candidate_threshold", 0.1);
         d->post.border_px = p.value("border_px", 0);
         d->post.photon_scale = c.photon_scale;
         d->post.background_scale = c.input_scale;

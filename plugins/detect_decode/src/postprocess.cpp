@@ -8,7 +8,7 @@ std::vector<Localisation> postprocess(const float* maps, int64_t h, int64_t w, c
     const int64_t n = h * w;
     const float* p = maps; // channel 0
     const auto at = [&](int64_t y, int64_t x) { return (y < 0 || y >= h || x < 0 || x >= w) ? 0.0f : p[y * w + x]; };
-    const double raw_th = s.detection_threshold;
+    const double raw_th = s.candidate_threshold;
     std::vector<Localisation> out;
     for (int64_t y = s.border_px; y < h - s.border_px; ++y)
         for (int64_t x = s.border_px; x < w - s.border_px; ++x) {

@@ -8,7 +8,8 @@
 namespace decode {
 
 struct PostSettings {
-    double detection_threshold = 0.5; // on the integrated probability; also the raw threshold for maxima
+    double detection_threshold = 0.5; // on the integrated probability
+    double candidate_threshold = 0.1; // DECODE's raw_th: local maxima of p above it are candidates
     double split_threshold = 0.6;     // non-maximum pixels above it become detections too (adjacent emitters)
     double photon_scale = 1000;       // output unit of photons and their sigma
     double background_scale = 20;     // output unit of the background (photons / px)

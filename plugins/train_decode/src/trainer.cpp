@@ -69,7 +69,8 @@ constexpr const char* kSchema = R"({
     "validation_samples": {"type": "integer", "minimum": 1, "default": 128, "description": "Windows in the fixed validation set."},
     "validation_photons": {"type": "number", "minimum": 0, "default": 0,
       "description": "Mean photons of every validation window; 0: drawn from the training range."},
-    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Post-processing threshold for the validation scores."},
+    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Post-processing threshold (on the integrated probability) for the validation scores."},
+    "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1, "description": "Post-processing candidate threshold (DECODE's raw_th) for the validation scores."},
     "tolerance_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "Matching tolerance for the validation scores, px."},
     "loss": {"type": "string", "default": "loss.decode_gmm", "description": "The loss plugin."},
     "loss_params": {"type": "object", "default": {}, "description": "Params of the loss plugin."},
@@ -92,7 +93,7 @@ struct Settings {
     bool adamw = true;
     double lr = 1e-3, lr_gamma = 0.7, weight_decay = 1e-5, grad_clip = 0.03;
     int64_t lr_step = 1000, batch = 16, iterations = 4000, validate_every = 250, validation_samples = 128;
-    double validation_photons = 0, threshold = 0.5, tolerance = 2.0;
+    double validation_photons = 0, threshold = 0.5, candidate = 0.1, tolerance = 2.0;
     uint64_t seed = 0;
 };
 
@@ -243,14 +244,16 @@ struct Trainer {
         torch::NoGradGuard ng;
         net->eval();
         decode::Scores sc;
-        double lsum = 0;
+        double lsum = 0, p_max = 0;
         decode::PostSettings post;
         post.detection_threshold = s.threshold;
+        post.candidate_threshold = s.candidate;
         post.photon_scale = s.net.photon_scale;
         post.background_scale = s.net.input_scale;
         for (const auto& b : validation) {
             const auto out = net->forward(b.x).contiguous();
             lsum += compute_loss(out, b, nullptr) * static_cast<double>(b.x.size(0));
+            p_max = std::max(p_max, out.select(1, 0).max().item<double>());
             const int64_t S = s.frame_size;
             for (int64_t i = 0; i < out.size(0); ++i) {
                 std::vector<decode::Point> det;
@@ -266,6 +269,7 @@ struct Trainer {
                 {"f1", sc.f1()},
                 {"rmse_px", sc.rmse()},
                 {"tp", sc.tp},
+                {"p_max", p_max},
                 {"fp", sc.fp},
                 {"fn", sc.fn},
                 {"lr", s.lr * std::pow(s.lr_gamma, static_cast<double>((step > 0 ? step - 1 : 0) / s.lr_step))},
@@ -345,6 +349,7 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     s.validation_samples = p.value("validation_samples", 128);
     s.validation_photons = p.value("validation_photons", 0.0);
     s.threshold = p.value("detection_threshold", 0.5);
+    s.candidate = p.value("candidate_threshold", 0.1);
     s.tolerance = p.value("tolerance_px", 2.0);
     const int64_t seed = p.value("seed", int64_t{-1});
     s.seed = seed >= 0 ? static_cast<uint64_t>(seed) : host->seed(host) >> 1;

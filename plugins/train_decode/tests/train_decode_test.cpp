@@ -62,6 +62,7 @@ nlohmann::json tiny_params() {
             {"validation_samples", 8},
             {"validation_photons", 0},
             {"detection_threshold", 0.5},
+            {"candidate_threshold", 0.1},
             {"tolerance_px", 2.0},
             {"loss", "loss.decode_gmm"},
             {"loss_params", nlohmann::json::object()},
@@ -123,7 +124,8 @@ TEST_F(TrainDecode, ShortRunLossFallsAndWritesItsFiles) {
     FakeHost host;
     NodeRunner node(det.plugin("detect.decode"), host,
                     nlohmann::json{{"weights", (out / "final_model.sfw").string()}, {"device", "cpu"},
-                                   {"detection_threshold", 0.5}, {"split_threshold", 0.6}, {"border_px", 0},
+                                   {"detection_threshold", 0.5},
+            {"candidate_threshold", 0.1}, {"split_threshold", 0.6}, {"border_px", 0},
                                    {"batch_frames", 4}, {"baseline_adu", 100}, {"e_per_adu", 0.5}, {"qe", 0.9},
                                    {"em_gain", 1}}
                         .dump());
