@@ -28,7 +28,8 @@ std::string plugin_path(const std::string& file) { return std::string(PLUGIN_DIR
 
 nlohmann::json with_defaults(const spotflow_plugin_desc& d, const nlohmann::json& overrides) {
     nlohmann::json p = nlohmann::json::object();
-    for (const auto& [k, v] : nlohmann::json::parse(d.params_schema)["properties"].items())
+    const auto schema = nlohmann::json::parse(d.params_schema); // alive through the loop
+    for (const auto& [k, v] : schema["properties"].items())
         if (v.contains("default")) p[k] = v["default"];
     for (const auto& [k, v] : overrides.items()) p[k] = v;
     return p;
