@@ -30,7 +30,7 @@ build: deps $(BUILD)/CMakeCache.txt
 
 # The torch- and ITK-free parts (core, host, their tests) under ASan + UBSan.
 build-asan: deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSPOTFLOW_SANITIZE=ON -DSPOTFLOW_WITH_ITK=OFF
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSPOTFLOW_SANITIZE=ON -DSPOTFLOW_WITH_ITK=OFF -DSPOTFLOW_WITH_TORCH=OFF
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 test-asan: build-asan

@@ -1,0 +1,311 @@
+// detect.decode: DECODE (Speiser et al. 2021) as a spotflow detector. Frames
+// stream through the frame U-Net once each; every frame's output comes from
+// the temporal U-Net over the features of (t-1, t, t+1), so a chunk's last
+// frame waits for the next chunk (or finish) for its right neighbour.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+
+#include "net.hpp"
+#include "postprocess.hpp"
+#include "spotflow/plugin.h"
+#include "spotflow/plugin_error.hpp"
+#include "spotflow/table.hpp"
+#include "spotflow/tensor.hpp"
+#include "weights.hpp"
+
+#ifndef DECODE_DEFAULT_WEIGHTS
+#define DECODE_DEFAULT_WEIGHTS "decode_default.sfw"
+#endif
+
+namespace detect_decode {
+namespace {
+
+using spotflow::PluginError;
+
+constexpr const char* kSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "weights": {"type": "string", "default": "",
+      "description": "Weights file (detect.decode format, written by train.decode). Empty: the weights shipped with the plugin (weights/decode_default.sfw next to the plugin library)."},
+    "device": {"type": "string", "enum": ["cpu", "cuda", "auto"], "default": "cpu",
+      "description": "Where the network runs: cpu, cuda (fails if LibTorch has no CUDA device) or auto (cuda when available)."},
+    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
+      "description": "Threshold on the detection probability, p integrated over the plus-shaped neighbourhood of a candidate (seed 000 Step 7 uses 0.5)."},
+    "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
+      "description": "A pixel is a candidate when its own p is above this and is a 3x3 local maximum (DECODE's raw_th; 0.1 in DECODE's fitting notebook)."},
+    "split_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.6,
+      "description": "Pixels that are not local maxima but above this probability also give a detection (two emitters in adjacent pixels), as DECODE's split_th."},
+    "border_px": {"type": "integer", "minimum": 0, "default": 0, "description": "Ignore detections whose pixel is this close to the image edge."},
+    "batch_frames": {"type": "integer", "minimum": 1, "maximum": 256, "default": 1,
+      "description": "Frames per network call. 1 is fastest on the CPU: larger batches allocate activations above glibc's mmap threshold, and every layer then pays fresh page faults."},
+    "baseline_adu": {"type": "number", "default": 100, "description": "Camera offset in ADU."},
+    "e_per_adu": {"type": "number", "exclusiveMinimum": 0, "default": 0.5, "description": "Camera conversion gain, photo-electrons per ADU."},
+    "qe": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.9, "description": "Quantum efficiency: photons = electrons / qe."},
+    "em_gain": {"type": "number", "minimum": 1, "default": 1, "description": "EM gain (EMCCD); 1 for sCMOS."}
+  }
+})";
+
+// Where the plugin library lives, to find the weights shipped beside it.
+std::string library_dir() {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<const void*>(&library_dir), &info) && info.dli_fname) {
+        std::string p = info.dli_fname;
+        const auto slash = p.rfind('/');
+        return slash == std::string::npos ? "." : p.substr(0, slash);
+    }
+    return ".";
+}
+
+struct Feature {
+    int64_t frame;
+    torch::Tensor feat; // C x H' x W'
+};
+
+struct Detector {
+    const spotflow_host* host = nullptr;
+    decode::DecodeNet net{nullptr};
+    torch::Device device{torch::kCPU};
+    decode::PostSettings post;
+    double baseline = 100, photons_per_adu = 0.5 / 0.9;
+    int64_t batch = 1;
+    std::string weights_path;
+    // Frames whose features are known: at most one already output (the left
+    // neighbour of the first pending one), then the pending frames.
+    std::deque<Feature> buf;
+    bool front_done = false;
+    int64_t h = 0, w = 0;       // frame size of the stream
+    int64_t next_frame = -1;    // the frame the next chunk should start at
+    spotflow_stream_info info{};
+};
+
+template <class T> void to_input(const void* src, float* dst, int64_t n, double base, double k, double off, double inv) {
+    const T* s = static_cast<const T*>(src);
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(((static_cast<double>(s[i]) - base) * k - off) * inv);
+}
+
+// A chunk's frames as normalised network input, T x 1 x H' x W' (replicate
+// padding up to the size multiple).
+torch::Tensor movie_to_input(const Detector& d, const DLTensor& m) {
+    const int64_t t = m.shape[0], h = m.shape[1], w = m.shape[2];
+    const auto& c = d.net->config();
+    auto x = torch::empty({t, 1, h, w}, torch::kFloat32);
+    const void* src = static_cast<const char*>(m.data) + m.byte_offset;
+    float* dst = x.data_ptr<float>();
+    const int64_t n = t * h * w;
+    const double off = c.input_offset, inv = 1.0 / c.input_scale, base = d.baseline, k = d.photons_per_adu;
+    const auto code = m.dtype.code, bits = m.dtype.bits;
+    if (m.dtype.lanes != 1) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
+    if (code == kDLUInt && bits == 8) to_input<uint8_t>(src, dst, n, base, k, off, inv);
+    else if (code == kDLUInt && bits == 16) to_input<uint16_t>(src, dst, n, base, k, off, inv);
+    else if (code == kDLUInt && bits == 32) to_input<uint32_t>(src, dst, n, base, k, off, inv);
+    else if (code == kDLInt && bits == 16) to_input<int16_t>(src, dst, n, base, k, off, inv);
+    else if (code == kDLInt && bits == 32) to_input<int32_t>(src, dst, n, base, k, off, inv);
+    else if (code == kDLFloat && bits == 32) to_input<float>(src, dst, n, base, k, off, inv);
+    else if (code == kDLFloat && bits == 64) to_input<double>(src, dst, n, base, k, off, inv);
+    else throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
+    const int64_t mult = c.size_multiple();
+    const int64_t ph = (mult - h % mult) % mult, pw = (mult - w % mult) % mult;
+    if (ph || pw) x = torch::replication_pad2d(x, {0, pw, 0, ph});
+    return x;
+}
+
+// Runs the temporal module on every pending frame that has its right
+// neighbour (all of them when final) and emits their detections.
+spotflow_status flush(Detector& d, bool final, const spotflow_emitter* out) {
+    std::vector<size_t> ready;
+    for (size_t k = d.front_done ? 1 : 0; k < d.buf.size(); ++k)
+        if (k + 1 < d.buf.size() || final) ready.push_back(k);
+    if (ready.empty()) return SPOTFLOW_OK;
+
+    spotflow::TableBuilder b;
+    using spotflow::ColumnType;
+    const auto c_frame = b.add_column("frame", ColumnType::Int64);
+    const auto c_x = b.add_column("x", ColumnType::Float64);
+    const auto c_y = b.add_column("y", ColumnType::Float64);
+    const auto c_n = b.add_column("photons", ColumnType::Float64);
+    const auto c_b = b.add_column("background", ColumnType::Float64);
+    const auto c_p = b.add_column("probability", ColumnType::Float64);
+    const auto c_sx = b.add_column("x_sigma", ColumnType::Float64);
+    const auto c_sy = b.add_column("y_sigma", ColumnType::Float64);
+    const auto c_sn = b.add_column("photons_sigma", ColumnType::Float64);
+    const auto c_u = b.add_column("uncertainty", ColumnType::Float64);
+
+    torch::InferenceMode guard;
+    for (size_t s = 0; s < ready.size(); s += static_cast<size_t>(d.batch)) {
+        if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
+        const size_t e = std::min(ready.size(), s + static_cast<size_t>(d.batch));
+        std::vector<torch::Tensor> prev, cur, next;
+        for (size_t r = s; r < e; ++r) {
+            const size_t k = ready[r];
+            cur.push_back(d.buf[k].feat);
+            // The first and last frames of the movie are their own missing
+            // neighbour (replicate padding in time), as in training.
+            prev.push_back(k > 0 ? d.buf[k - 1].feat : d.buf[k].feat);
+            next.push_back(k + 1 < d.buf.size() ? d.buf[k + 1].feat : d.buf[k].feat);
+        }
+        auto o = d.net->outputs(torch::stack(prev), torch::stack(cur), torch::stack(next));
+        o = o.narrow(2, 0, d.h).narrow(3, 0, d.w).to(torch::kCPU).contiguous();
+        const float* maps = o.data_ptr<float>();
+        const int64_t plane = decode::kChannels * d.h * d.w;
+        for (size_t r = s; r < e; ++r) {
+            const int64_t frame = d.buf[ready[r]].frame;
+            for (const auto& l : decode::postprocess(maps + static_cast<int64_t>(r - s) * plane, d.h, d.w, d.post)) {
+                b.append_int(c_frame, frame);
+                b.append_double(c_x, l.x);
+                b.append_double(c_y, l.y);
+                b.append_double(c_n, l.photons);
+                b.append_double(c_b, l.background);
+                b.append_double(c_p, l.probability);
+                b.append_double(c_sx, l.x_sigma);
+                b.append_double(c_sy, l.y_sigma);
+                b.append_double(c_sn, l.photons_sigma);
+                b.append_double(c_u, std::sqrt(0.5 * (l.x_sigma * l.x_sigma + l.y_sigma * l.y_sigma)));
+            }
+        }
+    }
+    const int64_t first = d.buf[ready.front()].frame, last = d.buf[ready.back()].frame;
+    // Keep the last output frame as the next one's left neighbour.
+    const size_t keep_from = ready.back();
+    d.buf.erase(d.buf.begin(), d.buf.begin() + static_cast<std::ptrdiff_t>(keep_from));
+    d.front_done = true;
+    if (final) d.buf.clear(), d.front_done = false;
+
+    spotflow_packet p{};
+    p.kind = SPOTFLOW_DATA_TABLE;
+    p.info = d.info;
+    p.info.frame_offset = first;
+    p.info.frame_count = last - first + 1;
+    b.finish(&p.schema, &p.array);
+    d.host->progress(d.host, last + 1, d.info.total_frames);
+    return out->emit(out, 0, &p);
+}
+
+void* create(const spotflow_host* host, const char* params_json) {
+    Detector* made = nullptr;
+    spotflow::guarded(host, "create", [&]() -> spotflow_status {
+        const auto p = nlohmann::json::parse(params_json);
+        auto d = std::make_unique<Detector>();
+        d->host = host;
+        // LibTorch's intra-op pool is process-wide and starts at 1 thread here.
+        at::set_num_threads(std::max(1, host->threads(host)));
+        const std::string dev = p.value("device", std::string("cpu"));
+        if (dev == "cuda" && !torch::cuda::is_available())
+            throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "param 'device' is cuda but LibTorch sees no CUDA device");
+        if (dev != "cpu" && dev != "cuda" && dev != "auto")
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'device' must be cpu, cuda or auto, got '" + dev + "'");
+        d->device = (dev == "cuda" || (dev == "auto" && torch::cuda::is_available())) ? torch::Device(torch::kCUDA)
+                                                                                      : torch::Device(torch::kCPU);
+        d->weights_path = p.value("weights", std::string());
+        if (d->weights_path.empty()) d->weights_path = library_dir() + "/" + DECODE_DEFAULT_WEIGHTS;
+        try {
+            d->net = decode::load_weights(d->weights_path).net;
+        } catch (const std::runtime_error& e) {
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        }
+        d->net->eval();
+        d->net->to(d->device);
+        if (d->device.is_cpu()) d->net->to_channels_last();
+        const auto& c = d->net->config();
+        d->post.detection_threshold = p.value("detection_threshold", 0.5);
+        d->post.split_threshold = p.value("split_threshold", 0.6);
+        d->post.candidate_threshold = p.value("candidate_threshold", 0.1);
+        d->post.border_px = p.value("border_px", 0);
+        d->post.photon_scale = c.photon_scale;
+        d->post.background_scale = c.input_scale;
+        d->batch = p.value("batch_frames", 1);
+        d->baseline = p.value("baseline_adu", 100.0);
+        const double e_per_adu = p.value("e_per_adu", 0.5), qe = p.value("qe", 0.9), gain = p.value("em_gain", 1.0);
+        if (!(e_per_adu > 0) || !(qe > 0 && qe <= 1) || !(gain >= 1))
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "camera params: e_per_adu > 0, 0 < qe <= 1, em_gain >= 1");
+        d->photons_per_adu = e_per_adu / gain / qe;
+        host->log(host, SPOTFLOW_LOG_INFO,
+                  ("detect.decode: weights " + d->weights_path + ", " +
+                   std::to_string(d->net->macs_per_pixel_streamed()) + " multiply-adds per pixel").c_str());
+        made = d.release();
+        return SPOTFLOW_OK;
+    });
+    return made;
+}
+
+spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter* out) {
+    auto& d = *static_cast<Detector*>(self);
+    return spotflow::guarded(d.host, "detect.decode", [&]() -> spotflow_status {
+        if (in->kind != SPOTFLOW_DATA_TENSOR || !in->tensor)
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "input 'movie' is not a tensor");
+        const DLTensor& m = in->tensor->dl_tensor;
+        if (m.ndim != 3)
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                              "expected a T x H x W movie, got " + std::to_string(m.ndim) + " dimensions");
+        if (m.device.device_type != kDLCPU) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not on the CPU");
+        if (!spotflow::is_compact(m)) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not compact");
+        const int64_t t = m.shape[0];
+        if (t == 0) return SPOTFLOW_OK;
+        if (m.shape[1] < 1 || m.shape[2] < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "the movie has empty frames");
+        if (!d.buf.empty() && (m.shape[1] != d.h || m.shape[2] != d.w))
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                              "frame size changed from " + std::to_string(d.w) + " x " + std::to_string(d.h) + " to " +
+                                  std::to_string(m.shape[2]) + " x " + std::to_string(m.shape[1]) + " at frame " +
+                                  std::to_string(in->info.frame_offset));
+        // A chunk that does not continue the previous one starts a new
+        // sequence: the pending frame gets no right neighbour.
+        if (!d.buf.empty() && in->info.frame_offset != d.next_frame) {
+            const auto s = flush(d, true, out);
+            if (s != SPOTFLOW_OK) return s;
+        }
+        d.h = m.shape[1];
+        d.w = m.shape[2];
+        d.info = in->info;
+        const auto x = movie_to_input(d, m);
+        torch::InferenceMode guard;
+        for (int64_t s = 0; s < t; s += d.batch) {
+            if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
+            const int64_t n = std::min(d.batch, t - s);
+            auto xs = x.narrow(0, s, n).to(d.device);
+            if (d.device.is_cpu()) xs = xs.contiguous(at::MemoryFormat::ChannelsLast);
+            const auto f = d.net->frame_features(xs);
+            for (int64_t i = 0; i < n; ++i) d.buf.push_back({in->info.frame_offset + s + i, f[i]});
+        }
+        d.next_frame = in->info.frame_offset + t;
+        return flush(d, false, out);
+    });
+}
+
+spotflow_status finish(void* self, const spotflow_emitter* out) {
+    auto& d = *static_cast<Detector*>(self);
+    return spotflow::guarded(d.host, "detect.decode", [&]() -> spotflow_status {
+        if (d.buf.empty()) return SPOTFLOW_OK;
+        return flush(d, true, out);
+    });
+}
+
+void destroy(void* self) { delete static_cast<Detector*>(self); }
+
+const spotflow_port_desc kInputs[] = {
+    {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "T x H x W camera counts (ADU), any integer or float type"}};
+const spotflow_port_desc kOutputs[] = {
+    {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, 0,
+     "frame, x, y, photons, background, probability, x_sigma, y_sigma, photons_sigma, uncertainty"}};
+const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_plugin_desc kDesc = {"detect.decode", "1.0.0",
+                                    "DECODE: a 3-frame U-Net detector with sub-pixel offsets, photons and uncertainties",
+                                    "detector", kInputs, 1, 1, kOutputs, kSchema, &kVtable, nullptr};
+
+uint32_t count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
+
+} // namespace
+} // namespace detect_decode
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
+                                                                         detect_decode::count, detect_decode::plugin};

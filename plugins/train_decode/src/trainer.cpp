@@ -1,0 +1,464 @@
+// train.decode: trains detect.decode's network on simulated data, the
+// simulator (sim.tirf's generator, linked in) making a fresh batch of
+// 3-frame windows every step in the camera and PSF model of the target
+// data, the loss from a loss plugin (loss.decode_gmm) through the host.
+// Validation on a fixed simulated set every N steps; writes best_model.sfw,
+// final_model.sfw, metrics.jsonl and model_card.json.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/version.h>
+
+#include "match.hpp"
+#include "net.hpp"
+#include "params.hpp"
+#include "postprocess.hpp"
+#include "rng.hpp"
+#include "simulator.hpp"
+#include "spotflow/plugin.h"
+#include "spotflow/plugin_error.hpp"
+#include "weights.hpp"
+
+namespace train_decode {
+namespace {
+
+using spotflow::PluginError;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kSchema = R"({
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "simulation": {"type": "object", "default": {},
+      "description": "The data model: sim.tirf physics params (camera, qe, baseline_adu, e_per_adu, read_noise_e, em_gain, psf_sigma_px, diffusion, blinking, ...) overriding sim.tirf's defaults. image_size, num_frames, num_tracks, photons and background are set per sample from the ranges below."},
+    "frame_size": {"type": "integer", "minimum": 8, "maximum": 512, "default": 40, "description": "Training frames are frame_size x frame_size px."},
+    "emitters_min": {"type": "integer", "minimum": 0, "default": 1, "description": "Fewest emitters per training window."},
+    "emitters_max": {"type": "integer", "minimum": 0, "default": 8, "description": "Most emitters per training window (uniform in between)."},
+    "photons_min": {"type": "number", "exclusiveMinimum": 0, "default": 300, "description": "Per-window mean photons are log-uniform in [photons_min, photons_max]."},
+    "photons_max": {"type": "number", "exclusiveMinimum": 0, "default": 6000, "description": "See photons_min."},
+    "background_min": {"type": "number", "minimum": 0, "default": 2, "description": "Per-window background photons/px uniform in [background_min, background_max]."},
+    "background_max": {"type": "number", "minimum": 0, "default": 40, "description": "See background_min."},
+    "edge_probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
+      "description": "Fraction of windows whose first or last frame is replaced by the centre frame, as the detector pads the movie's first and last frames."},
+    "margin_px": {"type": "number", "minimum": 0, "default": 1, "description": "Emitters stay this far from the edge pixels' centres."},
+    "network": {"type": "object", "default": {},
+      "description": "Network widths (frame_channels, frame_depth, temporal_channels, temporal_depth, convs_per_level, head_channels) and scalings; unset fields take detect.decode's defaults."},
+    "optimizer": {"type": "string", "enum": ["adamw", "adam"], "default": "adamw", "description": "AdamW (decoupled weight decay, as DECODE) or Adam (L2 weight decay)."},
+    "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Initial learning rate (seed 000: 0.001)."},
+    "lr_step_size": {"type": "integer", "minimum": 1, "default": 1000, "description": "StepLR: multiply the learning rate by lr_gamma every this many steps."},
+    "lr_gamma": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.7, "description": "StepLR factor."},
+    "weight_decay": {"type": "number", "minimum": 0, "default": 1e-05, "description": "Weight decay (seed 000: 1e-5)."},
+    "batch_size": {"type": "integer", "minimum": 1, "default": 16, "description": "Windows per step."},
+    "iterations": {"type": "integer", "minimum": 1, "default": 4000, "description": "Optimiser steps."},
+    "grad_clip_norm": {"type": "number", "minimum": 0, "default": 0.03, "description": "Clip the gradient's global norm to this (DECODE: 0.03); 0: no clipping."},
+    "validate_every": {"type": "integer", "minimum": 1, "default": 250, "description": "Validate every this many steps (and after the last)."},
+    "validation_samples": {"type": "integer", "minimum": 1, "default": 128, "description": "Windows in the fixed validation set."},
+    "validation_photons": {"type": "number", "minimum": 0, "default": 0,
+      "description": "Mean photons of every validation window; 0: drawn from the training range."},
+    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Post-processing threshold (on the integrated probability) for the validation scores."},
+    "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1, "description": "Post-processing candidate threshold (DECODE's raw_th) for the validation scores."},
+    "tolerance_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "Matching tolerance for the validation scores, px."},
+    "loss": {"type": "string", "default": "loss.decode_gmm", "description": "The loss plugin."},
+    "loss_params": {"type": "object", "default": {}, "description": "Params of the loss plugin."},
+    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the initial weights, training and validation data; -1: the host's seed for this node."},
+    "recipe": {"type": "string", "default": "", "description": "How this training was run (e.g. the command line), copied into the model card."},
+    "best_model": {"type": "string", "default": "best_model.sfw", "description": "Output: the weights with the best validation F1 (ties: lower RMSE)."},
+    "final_model": {"type": "string", "default": "final_model.sfw", "description": "Output: the weights after the last step."},
+    "metrics_file": {"type": "string", "default": "metrics.jsonl", "description": "Output: one JSON line per validation."},
+    "model_card": {"type": "string", "default": "model_card.json", "description": "Output: recipe, data model, scores, training time."}
+  }
+})";
+
+struct Settings {
+    sim::SimParams sim;
+    nlohmann::json sim_json;
+    int64_t frame_size = 40, emitters_min = 1, emitters_max = 8;
+    double photons_min = 300, photons_max = 6000, background_min = 2, background_max = 40;
+    double edge_probability = 0.1, margin_px = 1;
+    decode::NetConfig net;
+    bool adamw = true;
+    double lr = 1e-3, lr_gamma = 0.7, weight_decay = 1e-5, grad_clip = 0.03;
+    int64_t lr_step = 1000, batch = 16, iterations = 4000, validate_every = 250, validation_samples = 128;
+    double validation_photons = 0, threshold = 0.5, candidate = 0.1, tolerance = 2.0;
+    uint64_t seed = 0;
+};
+
+// A batch of 3-frame windows with their targets.
+struct Batch {
+    torch::Tensor x;        // B x 3 x S x S, normalised
+    torch::Tensor emitters; // B x M x 4: x, y, photons / photon_scale, weight (0: padding)
+    torch::Tensor bg;       // B x 1 x S x S, background / input_scale
+    std::vector<std::vector<decode::Point>> truth;
+};
+
+// Window `index` of the stream `seed`: its own simulation, so a batch is
+// the same whatever the thread count.
+Batch make_batch(const Settings& s, uint64_t seed, int64_t count, double fixed_photons) {
+    const int64_t S = s.frame_size;
+    Batch b;
+    b.x = torch::empty({count, 3, S, S});
+    b.bg = torch::empty({count, 1, S, S});
+    b.truth.resize(static_cast<size_t>(count));
+    std::vector<std::vector<float>> em(static_cast<size_t>(count));
+    const auto& cam = s.sim.camera;
+    const double per_adu = cam.e_per_adu / (cam.kind == sim::CameraKind::Emccd ? cam.em_gain : 1.0) / cam.qe;
+    float* xd = b.x.data_ptr<float>();
+    float* bd = b.bg.data_ptr<float>();
+    tbb::parallel_for(int64_t{0}, count, [&](int64_t i) {
+        const uint64_t ws = sim::mix_seed(seed, static_cast<uint64_t>(i)) >> 1;
+        std::mt19937_64 rng(ws);
+        sim::SimParams p = s.sim;
+        p.image_size = S;
+        p.num_frames = 3;
+        p.chunk_frames = 3;
+        p.margin_px = s.margin_px;
+        p.boundary = sim::Boundary::Reflect;
+        p.mean_lifetime_frames = 0;
+        p.calcium.enabled = false;
+        p.num_tracks = std::uniform_int_distribution<int64_t>(s.emitters_min, s.emitters_max)(rng);
+        p.photons = fixed_photons > 0 ? fixed_photons
+                                      : std::exp(std::uniform_real_distribution<double>(std::log(s.photons_min),
+                                                                                        std::log(s.photons_max))(rng));
+        p.background = std::uniform_real_distribution<double>(s.background_min, s.background_max)(rng);
+        p.background_gradient = 0;
+        p.background_drift = 0;
+        sim::MovieSimulator simulator(p, ws);
+        sim::Chunk c = simulator.next_chunk();
+        const auto px = static_cast<size_t>(S * S);
+        // The detector replicates the movie's first and last frame as their
+        // missing neighbour: train on such windows too.
+        const double u = std::uniform_real_distribution<double>(0, 1)(rng);
+        if (u < s.edge_probability / 2) std::copy_n(c.movie.begin() + px, px, c.movie.begin());
+        else if (u < s.edge_probability) std::copy_n(c.movie.begin() + px, px, c.movie.begin() + 2 * px);
+        float* xi = xd + i * 3 * S * S;
+        for (size_t k = 0; k < 3 * px; ++k)
+            xi[k] = static_cast<float>(((c.movie[k] - cam.baseline_adu) * per_adu - s.net.input_offset) / s.net.input_scale);
+        std::fill_n(bd + i * S * S, S * S, static_cast<float>(p.background / s.net.input_scale));
+        auto& e = em[static_cast<size_t>(i)];
+        for (const auto& r : c.truth)
+            if (r.frame == 1) {
+                e.insert(e.end(), {static_cast<float>(r.x), static_cast<float>(r.y),
+                                   static_cast<float>(r.photons / s.net.photon_scale), 1.0f});
+                b.truth[static_cast<size_t>(i)].push_back({r.x, r.y});
+            }
+    });
+    size_t m = 1;
+    for (const auto& e : em) m = std::max(m, e.size() / 4);
+    b.emitters = torch::zeros({count, static_cast<int64_t>(m), 4});
+    for (int64_t i = 0; i < count; ++i)
+        std::copy(em[static_cast<size_t>(i)].begin(), em[static_cast<size_t>(i)].end(),
+                  b.emitters.data_ptr<float>() + i * static_cast<int64_t>(m) * 4);
+    return b;
+}
+
+DLTensor dl_view(const torch::Tensor& t) {
+    DLTensor d{};
+    d.data = t.data_ptr();
+    d.device = {kDLCPU, 0};
+    d.ndim = static_cast<int>(t.dim());
+    d.dtype = {kDLFloat, 32, 1};
+    d.shape = const_cast<int64_t*>(t.sizes().data());
+    d.strides = nullptr; // callers pass contiguous tensors
+    return d;
+}
+
+struct Trainer {
+    const spotflow_host* host = nullptr;
+    Settings s;
+    nlohmann::json params;
+    spotflow_loss_instance loss{};
+    decode::DecodeNet net{nullptr};
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    std::vector<Batch> validation;
+    std::string best_path, final_path, metrics_path, card_path;
+    std::ofstream metrics;
+    int64_t step = 0;
+    double running_loss = NAN, best_f1 = -1, best_rmse = INFINITY;
+    nlohmann::json best_scores, last_scores;
+    Clock::time_point started;
+    int threads = 1;
+    double data_s = 0, net_s = 0; // time spent simulating and in the network, for the log
+
+    ~Trainer() {
+        if (loss.loss && loss.self) loss.loss->destroy(loss.self);
+    }
+
+    // The loss and its gradient through the loss plugin's ABI.
+    double compute_loss(const torch::Tensor& out, const Batch& b, torch::Tensor* grad) {
+        const auto o = out.detach().contiguous();
+        const DLTensor pred = dl_view(o), em = dl_view(b.emitters), bg = dl_view(b.bg);
+        const DLTensor* preds[] = {&pred};
+        const DLTensor* targets[] = {&em, &bg};
+        DLTensor g{};
+        DLTensor* grads[] = {&g};
+        if (grad) {
+            *grad = torch::empty_like(o);
+            g = dl_view(*grad);
+        }
+        const spotflow_loss_io io{preds, targets, 1, 2, nullptr, grad ? grads : nullptr};
+        double value = 0;
+        const spotflow_status st = loss.loss->compute(loss.self, &io, &value);
+        if (st != SPOTFLOW_OK) throw PluginError(st, "the loss plugin failed at step " + std::to_string(step));
+        return value;
+    }
+
+    void train_step(tbb::task_arena& arena) {
+        net->train();
+        const auto t0 = Clock::now();
+        Batch b;
+        // Simulation on oneTBB's threads; the network below on LibTorch's
+        // OpenMP pool, outside the arena, so the two pools never run at once.
+        arena.execute([&] { b = make_batch(s, sim::mix_seed(s.seed, 1000 + static_cast<uint64_t>(step)), s.batch, 0); });
+        const auto t1 = Clock::now();
+        const auto out = net->forward(b.x);
+        torch::Tensor grad;
+        const double l = compute_loss(out, b, &grad);
+        if (!std::isfinite(l)) throw PluginError(SPOTFLOW_ERR_INTERNAL, "the loss is not finite at step " + std::to_string(step));
+        opt->zero_grad();
+        out.backward(grad);
+        if (s.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), s.grad_clip);
+        const double lr = s.lr * std::pow(s.lr_gamma, static_cast<double>(step / s.lr_step));
+        for (auto& g : opt->param_groups()) g.options().set_lr(lr);
+        opt->step();
+        data_s += std::chrono::duration<double>(t1 - t0).count();
+        net_s += std::chrono::duration<double>(Clock::now() - t1).count();
+        running_loss = std::isnan(running_loss) ? l : 0.95 * running_loss + 0.05 * l;
+        ++step;
+    }
+
+    nlohmann::json validate() {
+        torch::NoGradGuard ng;
+        net->eval();
+        decode::Scores sc;
+        double lsum = 0, p_max = 0;
+        decode::PostSettings post;
+        post.detection_threshold = s.threshold;
+        post.candidate_threshold = s.candidate;
+        post.photon_scale = s.net.photon_scale;
+        post.background_scale = s.net.input_scale;
+        for (const auto& b : validation) {
+            const auto out = net->forward(b.x).contiguous();
+            lsum += compute_loss(out, b, nullptr) * static_cast<double>(b.x.size(0));
+            p_max = std::max(p_max, out.select(1, 0).max().item<double>());
+            const int64_t S = s.frame_size;
+            for (int64_t i = 0; i < out.size(0); ++i) {
+                std::vector<decode::Point> det;
+                for (const auto& l : decode::postprocess(out[i].data_ptr<float>(), S, S, post)) det.push_back({l.x, l.y});
+                sc += decode::match_frame(det, b.truth[static_cast<size_t>(i)], s.tolerance);
+            }
+        }
+        return {{"step", step},
+                {"loss", lsum / static_cast<double>(s.validation_samples)},
+                {"train_loss", running_loss},
+                {"precision", sc.precision()},
+                {"recall", sc.recall()},
+                {"f1", sc.f1()},
+                {"rmse_px", sc.rmse()},
+                {"tp", sc.tp},
+                {"p_max", p_max},
+                {"fp", sc.fp},
+                {"fn", sc.fn},
+                {"lr", s.lr * std::pow(s.lr_gamma, static_cast<double>((step > 0 ? step - 1 : 0) / s.lr_step))},
+                {"elapsed_s", std::chrono::duration<double>(Clock::now() - started).count()}};
+    }
+
+    nlohmann::json card(const std::string& which) const {
+        int64_t n_params = 0;
+        for (const auto& p : net->parameters()) n_params += p.numel();
+        return {{"model", "detect.decode weights (" + which + ")"},
+                {"trainer", "train.decode 1.0.0"},
+                {"recipe", params.value("recipe", std::string())},
+                {"params", params},
+                {"data_model", {{"simulator", "sim.tirf 1.0.0 (linked in)"}, {"physics", s.sim_json},
+                                {"frame_size", s.frame_size}, {"emitters", {s.emitters_min, s.emitters_max}},
+                                {"photons_log_uniform", {s.photons_min, s.photons_max}},
+                                {"background_uniform", {s.background_min, s.background_max}}}},
+                {"network", {{"config", s.net.to_json()}, {"parameters", n_params},
+                             {"macs_per_pixel_streamed", net->macs_per_pixel_streamed()},
+                             {"macs_per_pixel_window", net->macs_per_pixel_window()}}},
+                {"scores_best", best_scores},
+                {"scores_final", last_scores},
+                {"steps", step},
+                {"threads", threads},
+                {"training_time_s", std::chrono::duration<double>(Clock::now() - started).count()},
+                {"libtorch", TORCH_VERSION}};
+    }
+};
+
+Settings parse(const nlohmann::json& p, const spotflow_host* host) {
+    Settings s;
+    // The data model: sim.tirf's defaults overridden by `simulation`.
+    nlohmann::json sj = sim::to_json(sim::SimParams{});
+    const nlohmann::json user_sim = p.value("simulation", nlohmann::json::object());
+    for (const auto& [k, v] : user_sim.items()) {
+        if (!sj.contains(k)) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'simulation." + k + "' is not a sim.tirf param");
+        sj[k] = v;
+    }
+    s.sim = sim::parse_params(sj);
+    s.sim_json = sj;
+    nlohmann::json nj = decode::NetConfig{}.to_json();
+    const nlohmann::json user_net = p.value("network", nlohmann::json::object());
+    for (const auto& [k, v] : user_net.items()) {
+        if (!nj.contains(k) || k == "architecture") throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'network." + k + "' is unknown");
+        nj[k] = v;
+    }
+    try {
+        s.net = decode::NetConfig::from_json(nj);
+    } catch (const std::exception& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("param 'network': ") + e.what());
+    }
+    s.frame_size = p.value("frame_size", 40);
+    if (s.frame_size % s.net.size_multiple())
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'frame_size' must be a multiple of " + std::to_string(s.net.size_multiple()));
+    s.emitters_min = p.value("emitters_min", 1);
+    s.emitters_max = p.value("emitters_max", 8);
+    if (s.emitters_max < s.emitters_min) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'emitters_max' is below emitters_min");
+    s.photons_min = p.value("photons_min", 300.0);
+    s.photons_max = p.value("photons_max", 6000.0);
+    if (!(s.photons_min > 0) || s.photons_max < s.photons_min) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'photons_max' is below photons_min");
+    s.background_min = p.value("background_min", 2.0);
+    s.background_max = p.value("background_max", 40.0);
+    if (s.background_max < s.background_min) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'background_max' is below background_min");
+    s.edge_probability = p.value("edge_probability", 0.1);
+    s.margin_px = p.value("margin_px", 1.0);
+    if (2 * s.margin_px >= static_cast<double>(s.frame_size - 1))
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'margin_px' leaves no room in a frame_size frame");
+    s.adamw = p.value("optimizer", std::string("adamw")) == "adamw";
+    s.lr = p.value("learning_rate", 1e-3);
+    s.lr_step = p.value("lr_step_size", 1000);
+    s.lr_gamma = p.value("lr_gamma", 0.7);
+    s.weight_decay = p.value("weight_decay", 1e-5);
+    s.batch = p.value("batch_size", 16);
+    s.iterations = p.value("iterations", 4000);
+    s.grad_clip = p.value("grad_clip_norm", 0.03);
+    s.validate_every = p.value("validate_every", 250);
+    s.validation_samples = p.value("validation_samples", 128);
+    s.validation_photons = p.value("validation_photons", 0.0);
+    s.threshold = p.value("detection_threshold", 0.5);
+    s.candidate = p.value("candidate_threshold", 0.1);
+    s.tolerance = p.value("tolerance_px", 2.0);
+    const int64_t seed = p.value("seed", int64_t{-1});
+    s.seed = seed >= 0 ? static_cast<uint64_t>(seed) : host->seed(host) >> 1;
+    if (s.batch < 1 || s.iterations < 1 || s.validate_every < 1 || s.validation_samples < 1 || !(s.lr > 0))
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "params batch_size, iterations, validate_every, validation_samples, learning_rate must be positive");
+    return s;
+}
+
+void* create(const spotflow_host* host, const char* params_json) {
+    Trainer* made = nullptr;
+    spotflow::guarded(host, "create", [&]() -> spotflow_status {
+        auto t = std::make_unique<Trainer>();
+        t->host = host;
+        t->params = nlohmann::json::parse(params_json);
+        t->s = parse(t->params, host);
+        t->threads = std::max(1, host->threads(host));
+        at::set_num_threads(t->threads);
+        if (!host->create_loss) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "this host offers no create_loss");
+        const std::string loss_id = t->params.value("loss", std::string("loss.decode_gmm"));
+        const std::string loss_params = t->params.value("loss_params", nlohmann::json::object()).dump();
+        if (host->create_loss(host, loss_id.c_str(), loss_params.c_str(), &t->loss) != SPOTFLOW_OK)
+            return SPOTFLOW_ERR_INVALID_ARGUMENT; // the host has said why
+        const auto out = [&](const char* key, std::string* path) {
+            const std::string name = t->params.value(key, std::string());
+            char buf[4096];
+            const spotflow_status st = host->output_path(host, name.c_str(), buf, sizeof buf);
+            if (st != SPOTFLOW_OK) throw PluginError(st, "param '" + std::string(key) + "': cannot write '" + name + "'");
+            *path = buf;
+        };
+        out("best_model", &t->best_path);
+        out("final_model", &t->final_path);
+        out("metrics_file", &t->metrics_path);
+        out("model_card", &t->card_path);
+        t->metrics.open(t->metrics_path, std::ios::trunc);
+        if (!t->metrics) throw PluginError(SPOTFLOW_ERR_IO, "cannot write " + t->metrics_path);
+
+        torch::manual_seed(t->s.seed);
+        t->net = decode::DecodeNet(t->s.net);
+        if (t->s.adamw)
+            t->opt = std::make_unique<torch::optim::AdamW>(
+                t->net->parameters(), torch::optim::AdamWOptions(t->s.lr).weight_decay(t->s.weight_decay));
+        else
+            t->opt = std::make_unique<torch::optim::Adam>(
+                t->net->parameters(), torch::optim::AdamOptions(t->s.lr).weight_decay(t->s.weight_decay));
+        // The fixed validation set: its own seed stream, in batches.
+        tbb::task_arena arena(t->threads);
+        arena.execute([&] {
+            for (int64_t i = 0; i < t->s.validation_samples; i += 32)
+                t->validation.push_back(make_batch(t->s, sim::mix_seed(t->s.seed, 7) + static_cast<uint64_t>(i),
+                                                   std::min<int64_t>(32, t->s.validation_samples - i),
+                                                   t->s.validation_photons));
+        });
+        made = t.release();
+        return SPOTFLOW_OK;
+    });
+    return made;
+}
+
+spotflow_status pull(void* self, const spotflow_emitter*) {
+    auto& t = *static_cast<Trainer*>(self);
+    return spotflow::guarded(t.host, "train.decode", [&]() -> spotflow_status {
+        if (t.step == 0) t.started = Clock::now();
+        tbb::task_arena arena(t.threads);
+        const int64_t until = std::min(t.s.iterations, (t.step / t.s.validate_every + 1) * t.s.validate_every);
+        while (t.step < until && !t.host->is_cancelled(t.host)) {
+            t.train_step(arena);
+            t.host->progress(t.host, t.step, t.s.iterations);
+        }
+        if (t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
+        const nlohmann::json v = t.validate();
+        t.last_scores = v;
+        const double f1 = v["f1"], rmse = v["rmse_px"];
+        if (f1 > t.best_f1 || (f1 == t.best_f1 && rmse < t.best_rmse)) {
+            t.best_f1 = f1;
+            t.best_rmse = rmse;
+            t.best_scores = v;
+            decode::save_weights(t.net, t.card("best"), t.best_path);
+        }
+        t.metrics << v.dump() << "\n" << std::flush;
+        char line[256];
+        std::snprintf(line, sizeof line, "train.decode: step %lld/%lld  loss %.3f  val F1 %.4f  P %.4f  R %.4f  RMSE %.4f px",
+                      static_cast<long long>(t.step), static_cast<long long>(t.s.iterations), t.running_loss, f1,
+                      static_cast<double>(v["precision"]), static_cast<double>(v["recall"]), rmse);
+        t.host->log(t.host, SPOTFLOW_LOG_INFO, line);
+        std::snprintf(line, sizeof line, "train.decode: %.3f s/step simulating, %.3f s/step in the network", t.data_s / double(t.step),
+                      t.net_s / double(t.step));
+        t.host->log(t.host, SPOTFLOW_LOG_DEBUG, line);
+        if (t.step < t.s.iterations) return SPOTFLOW_OK;
+        decode::save_weights(t.net, t.card("final"), t.final_path);
+        std::ofstream card(t.card_path, std::ios::trunc);
+        card << t.card("best").dump(2) << "\n";
+        if (!card) throw PluginError(SPOTFLOW_ERR_IO, "cannot write " + t.card_path);
+        return SPOTFLOW_DONE;
+    });
+}
+
+spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
+void destroy(void* self) { delete static_cast<Trainer*>(self); }
+
+const spotflow_node_vtable kVtable = {create, pull, nullptr, finish, destroy};
+const spotflow_plugin_desc kDesc = {"train.decode", "1.0.0",
+                                    "Trains detect.decode's network on simulated windows with a loss plugin (loss.decode_gmm)",
+                                    "trainer", nullptr, 0, 0, nullptr, kSchema, &kVtable, nullptr};
+
+uint32_t count() { return 1; }
+const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
+
+} // namespace
+} // namespace train_decode
+
+extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
+                                                                         train_decode::count, train_decode::plugin};
