@@ -46,6 +46,9 @@ demo: build
 bench: build
 	cmake --build $(BUILD) --target spotflow_bench -j$(JOBS)
 	$(BUILD)/bin/spotflow_bench
+	@if cmake --build $(BUILD) --target decode_bench -j$(JOBS) >/dev/null 2>&1; then \
+	  OMP_WAIT_POLICY=passive $(BUILD)/bin/decode_bench; \
+	else echo "decode_bench: not built (LibTorch missing)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out

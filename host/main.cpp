@@ -1,4 +1,5 @@
 // spotflow: run microscopy analysis recipes made of plugins.
+#include <cstdlib>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -20,6 +21,11 @@ void add_recipe_options(CLI::App* cmd, spotflow::cli::RecipeArgs& a) {
 
 int main(int argc, char** argv) {
     using namespace spotflow::cli;
+    // LibTorch's OpenMP threads spin while they wait unless told otherwise;
+    // on a shared or busy machine that made a training step 6x slower.
+    // libgomp reads this when a plugin first loads it, so it must be set
+    // before any plugin is opened. A value the user set wins.
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
     CLI::App app{"spotflow: microscopy analysis recipes made of plugins", "spotflow"};
     app.set_version_flag("--version", fmt::format("spotflow {} (plugin ABI {}.{})", spotflow::kSpotflowVersion,
                                                   SPOTFLOW_ABI_MAJOR, SPOTFLOW_ABI_MINOR));
