@@ -68,6 +68,21 @@ for f in tracks.csv track_summary.csv tracking_overlay.png track_statistics.png 
   check "demo wrote $f" '[[ -s "$T/demo/$f" ]]'
 done
 
+# The deep pipeline (detect.decode, link.magik, gap filling) with its
+# shipped weights, when the LibTorch plugins are built.
+if "$SPOTFLOW" describe detect.decode >/dev/null 2>&1; then
+  out=$("$SPOTFLOW" run "$RECIPES/piezo1.json" -i movie="$S/movie.tif" --out "$T/p1" -q 2>&1); rc=$?
+  check "piezo1 rc=$rc: $out" '[[ $rc -eq 0 ]]'
+  for f in tracks.csv track_summary.csv tracking_overlay.png track_statistics.png; do
+    check "piezo1 wrote $f" '[[ -s "$T/p1/$f" ]]'
+  done
+  out=$("$SPOTFLOW" run "$RECIPES/evaluate.json" -i truth="$S/ground_truth_tracks.csv" -i detections="$T/p1/detections.csv" \
+    -i tracks="$T/p1/tracks.csv" --out "$T/p1e" -q 2>&1); rc=$?
+  f1=$(col "$T/p1e/detection_scores.csv" f1); alpha=$(col "$T/p1e/tracking_scores.csv" alpha)
+  check "piezo1 F1 $f1 >= 0.95" 'ge "$f1" 0.95'
+  check "piezo1 alpha $alpha >= 0.9" 'ge "$alpha" 0.9'
+fi
+
 # Seed 001's generator flags: frames per sample, W H, a Poisson track count.
 out=$("$SPOTFLOW" simulate --output "$T/s001" --num_samples 6 --frames_per_sample 5 --image_size 64 64 \
   --num_puncta_mean 10 --psf_type gaussian --seed 3 -q 2>&1); rc=$?
