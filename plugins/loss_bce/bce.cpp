@@ -8,26 +8,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spotflow/loss.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/tensor.hpp"
 
 namespace {
 
 struct Bce {
-    const spotflow_host* host;
     double pos_weight;
     bool mean; // reduction "mean", else "sum"
 };
-
-std::string shape_of(const DLTensor& t) {
-    std::string s = "[";
-    for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
-    return s + "]";
-}
-
-bool same_shape(const DLTensor& a, const DLTensor& b) {
-    return a.ndim == b.ndim && std::equal(a.shape, a.shape + a.ndim, b.shape);
-}
 
 // Throws naming `name` unless t is a compact CPU float32 tensor (or uint8,
 // if allowed) of the logits' shape.
@@ -39,7 +29,7 @@ void check(const DLTensor& t, const std::string& name, const DLTensor& logits, b
     if (t.device.device_type != kDLCPU) throw std::invalid_argument(name + " is not on the CPU");
     if (!is_compact(t)) throw std::invalid_argument(name + " is not compact row-major");
     if (!same_shape(t, logits))
-        throw std::invalid_argument(name + " has shape " + shape_of(t) + ", predictions[0] " + shape_of(logits));
+        throw std::invalid_argument(name + " has shape " + spotflow::shape_name(t) + ", predictions[0] " + spotflow::shape_name(logits));
 }
 
 // log(1 + exp(x)), without overflow for large x nor loss of precision for very negative x.
@@ -91,44 +81,25 @@ double compute(const Bce& b, const spotflow_loss_io& io) {
     return scale * total;
 }
 
-void* create(const spotflow_host* host, const char* params_json) {
-    try {
+// The loss as loss.hpp wants it: params at construction, compute per call.
+class BceLoss {
+public:
+    BceLoss(const spotflow_host*, const char* params_json) {
         const auto params = nlohmann::json::parse(params_json);
         const std::string reduction = params.at("reduction").get<std::string>();
         if (reduction != "mean" && reduction != "sum")
             throw std::invalid_argument("params: reduction must be \"mean\" or \"sum\", not \"" + reduction + "\"");
         const double pos_weight = params.at("pos_weight").get<double>();
         if (!(pos_weight > 0)) throw std::invalid_argument("params: pos_weight must be > 0");
-        return new Bce{host, pos_weight, reduction == "mean"};
-    } catch (const std::exception& e) {
-        host->set_error(host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        return nullptr;
+        bce_ = {pos_weight, reduction == "mean"};
     }
-}
+    double compute(const spotflow_loss_io& io) const { return ::compute(bce_, io); }
 
-spotflow_status compute_abi(void* self, const spotflow_loss_io* io, double* loss) {
-    const auto& b = *static_cast<Bce*>(self);
-    try {
-        *loss = compute(b, *io);
-        return SPOTFLOW_OK;
-    } catch (const std::exception& e) {
-        b.host->set_error(b.host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        return SPOTFLOW_ERR_INVALID_ARGUMENT;
-    }
-}
+private:
+    Bce bce_{};
+};
 
-int32_t parameter_count(void*) { return 0; }
-
-spotflow_status parameter(void* self, int32_t i, DLTensor**, DLTensor**) {
-    const auto& b = *static_cast<Bce*>(self);
-    b.host->set_error(b.host, SPOTFLOW_ERR_INVALID_ARGUMENT,
-                      ("loss.bce has no learnable parameters (asked for " + std::to_string(i) + ")").c_str());
-    return SPOTFLOW_ERR_INVALID_ARGUMENT;
-}
-
-void destroy(void* self) { delete static_cast<Bce*>(self); }
-
-const spotflow_loss_vtable vtable = {create, compute_abi, parameter_count, parameter, destroy};
+const spotflow_loss_vtable vtable = spotflow::loss_vtable<BceLoss>();
 
 const char* const schema = R"({
   "$schema": "http://json-schema.org/draft-07/schema#",

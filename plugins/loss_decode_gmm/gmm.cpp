@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spotflow/loss.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/tensor.hpp"
 
@@ -19,22 +20,15 @@ constexpr int64_t kChannels = 8; // p, photons, dx, dy, sigma_photons, sigma_x, 
 constexpr double kLog2Pi = 1.8378770664093453;
 
 struct Gmm {
-    const spotflow_host* host;
     double count_weight, empty_count_weight, localisation_weight, background_weight, variance_floor;
 };
-
-std::string shape_of(const DLTensor& t) {
-    std::string s = "[";
-    for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
-    return s + "]";
-}
 
 void check_float(const DLTensor& t, const std::string& name, int ndim) {
     using namespace spotflow;
     if (!same_dtype(t.dtype, dl_dtype<float>())) throw std::invalid_argument(name + " is " + dtype_name(t.dtype) + ", expected float32");
     if (t.device.device_type != kDLCPU) throw std::invalid_argument(name + " is not on the CPU");
     if (!is_compact(t)) throw std::invalid_argument(name + " is not compact row-major");
-    if (t.ndim != ndim) throw std::invalid_argument(name + " has shape " + shape_of(t) + ", expected " + std::to_string(ndim) + " dimensions");
+    if (t.ndim != ndim) throw std::invalid_argument(name + " has shape " + spotflow::shape_name(t) + ", expected " + std::to_string(ndim) + " dimensions");
 }
 
 double compute(const Gmm& g, const spotflow_loss_io& io) {
@@ -45,24 +39,24 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
     const DLTensor& pred = *io.predictions[0];
     check_float(pred, "predictions[0]", 4);
     const int64_t B = pred.shape[0], C = pred.shape[1], H = pred.shape[2], W = pred.shape[3];
-    if (C != kChannels) throw std::invalid_argument("predictions[0] has shape " + shape_of(pred) + ", expected B x 8 x H x W");
+    if (C != kChannels) throw std::invalid_argument("predictions[0] has shape " + spotflow::shape_name(pred) + ", expected B x 8 x H x W");
     const DLTensor& em = *io.targets[0];
     check_float(em, "targets[0]", 3);
     if (em.shape[0] != B || em.shape[2] != 4)
-        throw std::invalid_argument("targets[0] has shape " + shape_of(em) + ", expected " + std::to_string(B) + " x M x 4");
+        throw std::invalid_argument("targets[0] has shape " + spotflow::shape_name(em) + ", expected " + std::to_string(B) + " x M x 4");
     const int64_t M = em.shape[1];
     const DLTensor* bg = io.n_targets == 2 ? io.targets[1] : nullptr;
     if (bg) {
         check_float(*bg, "targets[1]", 4);
         if (bg->shape[0] != B || bg->shape[1] != 1 || bg->shape[2] != H || bg->shape[3] != W)
-            throw std::invalid_argument("targets[1] has shape " + shape_of(*bg) + ", expected " + std::to_string(B) +
+            throw std::invalid_argument("targets[1] has shape " + spotflow::shape_name(*bg) + ", expected " + std::to_string(B) +
                                         " x 1 x " + std::to_string(H) + " x " + std::to_string(W));
     }
     DLTensor* const gt = io.gradients ? io.gradients[0] : nullptr;
     if (gt) {
         check_float(*gt, "gradients[0]", 4);
         if (!std::equal(gt->shape, gt->shape + 4, pred.shape))
-            throw std::invalid_argument("gradients[0] has shape " + shape_of(*gt) + ", predictions[0] " + shape_of(pred));
+            throw std::invalid_argument("gradients[0] has shape " + spotflow::shape_name(*gt) + ", predictions[0] " + spotflow::shape_name(pred));
     }
     const float* P = spotflow::TensorView<float>(pred).data();
     const float* E = spotflow::TensorView<float>(em).data();
@@ -169,47 +163,24 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
     return total * inv_b;
 }
 
-void* create(const spotflow_host* host, const char* params_json) {
-    try {
+class GmmLoss {
+public:
+    GmmLoss(const spotflow_host*, const char* params_json) {
         const auto p = nlohmann::json::parse(params_json);
-        Gmm g{host, p.value("count_weight", 1.0), p.value("empty_count_weight", 1.0), p.value("localisation_weight", 1.0),
+        g_ = {p.value("count_weight", 1.0), p.value("empty_count_weight", 1.0), p.value("localisation_weight", 1.0),
               p.value("background_weight", 1.0), p.value("variance_floor", 1e-3)};
-        if (!(g.count_weight >= 0) || !(g.empty_count_weight >= 0) || !(g.localisation_weight >= 0) || !(g.background_weight >= 0))
+        if (!(g_.count_weight >= 0) || !(g_.empty_count_weight >= 0) || !(g_.localisation_weight >= 0) ||
+            !(g_.background_weight >= 0))
             throw std::invalid_argument("params: the weights must be >= 0");
-        if (!(g.variance_floor > 0)) throw std::invalid_argument("param 'variance_floor' must be > 0");
-        return new Gmm(g);
-    } catch (const std::exception& e) {
-        host->set_error(host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        return nullptr;
+        if (!(g_.variance_floor > 0)) throw std::invalid_argument("param 'variance_floor' must be > 0");
     }
-}
+    double compute(const spotflow_loss_io& io) const { return ::compute(g_, io); }
 
-spotflow_status compute_abi(void* self, const spotflow_loss_io* io, double* loss) {
-    const auto& g = *static_cast<Gmm*>(self);
-    try {
-        *loss = compute(g, *io);
-        return SPOTFLOW_OK;
-    } catch (const std::bad_alloc&) {
-        g.host->set_error(g.host, SPOTFLOW_ERR_OUT_OF_MEMORY, "loss.decode_gmm: out of memory");
-        return SPOTFLOW_ERR_OUT_OF_MEMORY;
-    } catch (const std::exception& e) {
-        g.host->set_error(g.host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        return SPOTFLOW_ERR_INVALID_ARGUMENT;
-    }
-}
+private:
+    Gmm g_{};
+};
 
-int32_t parameter_count(void*) { return 0; }
-
-spotflow_status parameter(void* self, int32_t i, DLTensor**, DLTensor**) {
-    const auto& g = *static_cast<Gmm*>(self);
-    g.host->set_error(g.host, SPOTFLOW_ERR_INVALID_ARGUMENT,
-                      ("loss.decode_gmm has no learnable parameters (asked for " + std::to_string(i) + ")").c_str());
-    return SPOTFLOW_ERR_INVALID_ARGUMENT;
-}
-
-void destroy(void* self) { delete static_cast<Gmm*>(self); }
-
-const spotflow_loss_vtable vtable = {create, compute_abi, parameter_count, parameter, destroy};
+const spotflow_loss_vtable vtable = spotflow::loss_vtable<GmmLoss>();
 
 const char* const schema = R"({
   "$schema": "http://json-schema.org/draft-07/schema#",

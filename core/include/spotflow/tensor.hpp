@@ -83,6 +83,20 @@ inline int64_t element_count(const DLTensor& t) {
     return n;
 }
 
+// "[2, 8, 32, 32]": a tensor's shape for error messages.
+inline std::string shape_name(const DLTensor& t) {
+    std::string s = "[";
+    for (int i = 0; i < t.ndim; ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
+    return s + "]";
+}
+
+inline bool same_shape(const DLTensor& a, const DLTensor& b) {
+    if (a.ndim != b.ndim) return false;
+    for (int i = 0; i < a.ndim; ++i)
+        if (a.shape[i] != b.shape[i]) return false;
+    return true;
+}
+
 inline bool is_compact(const DLTensor& t) {
     if (!t.strides) return true;
     int64_t expect = 1;

@@ -1,0 +1,119 @@
+// spotflow/loss.hpp: for C++ loss plugins, a class as a loss, without the C
+// glue (node.hpp's counterpart for spotflow_loss_vtable). Header-only; C++17.
+//
+//   class Bce {
+//   public:
+//       Bce(const spotflow_host* host, const char* params_json);   // throw on bad params
+//       double compute(const spotflow_loss_io& io);                 // the loss; gradients into io
+//       // optional, for learnable parameters (Kendall's log-variances):
+//       int32_t parameter_count();
+//       void parameter(int32_t i, DLTensor** value, DLTensor** gradient);
+//   };
+//   const spotflow_loss_vtable kLoss = spotflow::loss_vtable<Bce>();
+//
+// Errors: a PluginError keeps its status; anything the constructor throws,
+// and std::invalid_argument from compute (a tensor of the wrong shape, dtype
+// or range), become
+// SPOTFLOW_ERR_INVALID_ARGUMENT with its message as the one error line;
+// anything else is SPOTFLOW_ERR_INTERNAL. A class without the parameter
+// members has none: parameter_count is 0 and parameter() an error naming
+// the index. Threading is loss.h's: create and destroy on the main thread,
+// the rest never concurrently for one instance.
+#pragma once
+
+#include <cstdint>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "spotflow/loss.h"
+#include "spotflow/plugin_error.hpp"
+
+namespace spotflow {
+
+namespace loss_detail {
+
+template <class T, class = void> struct has_parameters : std::false_type {};
+template <class T>
+struct has_parameters<T, std::void_t<decltype(std::declval<T&>().parameter_count()),
+                                     decltype(std::declval<T&>().parameter(int32_t{}, std::declval<DLTensor**>(),
+                                                                           std::declval<DLTensor**>()))>>
+    : std::true_type {};
+
+template <class T> struct Instance {
+    const spotflow_host* host;
+    T loss;
+};
+
+// Runs f under the error rules at the top of this file.
+template <class F> spotflow_status reported(const spotflow_host* host, F&& f) {
+    try {
+        f();
+        return SPOTFLOW_OK;
+    } catch (const PluginError& e) {
+        host->set_error(host, e.status, e.what());
+        return e.status;
+    } catch (const std::invalid_argument& e) {
+        host->set_error(host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    } catch (const std::bad_alloc&) {
+        host->set_error(host, SPOTFLOW_ERR_OUT_OF_MEMORY, "out of memory in a loss");
+        return SPOTFLOW_ERR_OUT_OF_MEMORY;
+    } catch (const std::exception& e) {
+        host->set_error(host, SPOTFLOW_ERR_INTERNAL, e.what());
+        return SPOTFLOW_ERR_INTERNAL;
+    } catch (...) {
+        host->set_error(host, SPOTFLOW_ERR_INTERNAL, "unknown exception in a loss");
+        return SPOTFLOW_ERR_INTERNAL;
+    }
+}
+
+// A constructor has only its params to fail on: whatever it throws (a JSON
+// error included) is an invalid argument.
+template <class T> void* create(const spotflow_host* host, const char* params_json) {
+    Instance<T>* made = nullptr;
+    reported(host, [&] {
+        try {
+            made = new Instance<T>{host, T(host, params_json)};
+        } catch (const PluginError&) {
+            throw;
+        } catch (const std::bad_alloc&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw std::invalid_argument(e.what());
+        }
+    });
+    return made;
+}
+
+template <class T> spotflow_status compute(void* self, const spotflow_loss_io* io, double* loss) {
+    auto& i = *static_cast<Instance<T>*>(self);
+    return reported(i.host, [&] { *loss = i.loss.compute(*io); });
+}
+
+template <class T> int32_t parameter_count(void* self) {
+    if constexpr (has_parameters<T>::value) return static_cast<Instance<T>*>(self)->loss.parameter_count();
+    else return 0;
+}
+
+template <class T> spotflow_status parameter(void* self, int32_t index, DLTensor** value, DLTensor** gradient) {
+    auto& i = *static_cast<Instance<T>*>(self);
+    return reported(i.host, [&] {
+        if constexpr (has_parameters<T>::value) i.loss.parameter(index, value, gradient);
+        else throw std::invalid_argument("this loss has no learnable parameters (asked for " + std::to_string(index) + ")");
+    });
+}
+
+template <class T> void destroy(void* self) { delete static_cast<Instance<T>*>(self); }
+
+} // namespace loss_detail
+
+// The vtable of loss class T (see the top of this file).
+template <class T> constexpr spotflow_loss_vtable loss_vtable() {
+    return {&loss_detail::create<T>, &loss_detail::compute<T>, &loss_detail::parameter_count<T>,
+            &loss_detail::parameter<T>, &loss_detail::destroy<T>};
+}
+
+} // namespace spotflow
