@@ -1,42 +1,18 @@
 #include "matching.hpp"
 
 #include <cmath>
-#include <map>
-
-#include "spotflow_lap/assignment.hpp"
-#include "spotflow_tables/grid.hpp"
+#include "spotflow_tables/frame_matching.hpp"
 
 namespace eval_detections {
 
 Match match(const std::vector<Point>& truth, const std::vector<Point>& det, double tol) {
-    std::map<int64_t, std::pair<std::vector<int64_t>, std::vector<int64_t>>> frames;
-    for (size_t i = 0; i < truth.size(); ++i) frames[truth[i].frame].first.push_back(static_cast<int64_t>(i));
-    for (size_t j = 0; j < det.size(); ++j) frames[det[j].frame].second.push_back(static_cast<int64_t>(j));
-    std::vector<double> tx(truth.size()), ty(truth.size());
-    for (size_t i = 0; i < truth.size(); ++i) tx[i] = truth[i].x, ty[i] = truth[i].y;
-
+    std::vector<int64_t> tf(truth.size()), df(det.size());
+    std::vector<double> tx(truth.size()), ty(truth.size()), dx(det.size()), dy(det.size());
+    for (size_t i = 0; i < truth.size(); ++i) tf[i] = truth[i].frame, tx[i] = truth[i].x, ty[i] = truth[i].y;
+    for (size_t j = 0; j < det.size(); ++j) df[j] = det[j].frame, dx[j] = det[j].x, dy[j] = det[j].y;
     Match m;
-    m.truth_of.assign(det.size(), -1);
-    for (const auto& [f, sets] : frames) {
-        const auto& [t_ids, d_ids] = sets;
-        const spotflow::tables::PointGrid grid(tx, ty, t_ids, tol);
-        std::map<int64_t, int32_t> col;
-        for (size_t k = 0; k < t_ids.size(); ++k) col[t_ids[k]] = static_cast<int32_t>(k);
-        std::vector<spotflow::lap::Candidate> cand;
-        for (size_t r = 0; r < d_ids.size(); ++r) {
-            const Point& d = det[static_cast<size_t>(d_ids[r])];
-            grid.within(d.x, d.y, tol, [&](int64_t t, double dist) {
-                if (dist < tol) cand.push_back({static_cast<int32_t>(r), col[t], dist});
-            });
-        }
-        const auto a = spotflow::lap::solve(static_cast<int32_t>(d_ids.size()), static_cast<int32_t>(t_ids.size()), cand,
-                                            std::vector<double>(d_ids.size(), tol), std::vector<double>(t_ids.size(), tol));
-        for (size_t r = 0; r < d_ids.size(); ++r)
-            if (a.row_to_col[r] >= 0) {
-                m.truth_of[static_cast<size_t>(d_ids[r])] = t_ids[static_cast<size_t>(a.row_to_col[r])];
-                ++m.tp;
-            }
-    }
+    m.truth_of = spotflow::tables::match_by_frame({df, dx, dy}, {tf, tx, ty}, tol);
+    for (const int64_t t : m.truth_of) m.tp += t >= 0;
     m.fp = static_cast<int64_t>(det.size()) - m.tp;
     m.fn = static_cast<int64_t>(truth.size()) - m.tp;
     return m;

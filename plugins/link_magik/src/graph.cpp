@@ -6,7 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "spotflow_lap/assignment.hpp"
+#include "spotflow_tables/frame_matching.hpp"
 #include "spotflow_tables/grid.hpp"
 
 namespace magik {
@@ -161,26 +161,9 @@ std::vector<int64_t> window_starts(int64_t t0, int64_t span, int64_t frames, int
 
 std::vector<int64_t> match_truth(const Detections& d, const std::vector<int64_t>& tf, const std::vector<double>& tx,
                                  const std::vector<double>& ty, const std::vector<int64_t>& tid, double radius) {
-    std::vector<int64_t> id(d.size(), -1);
-    const auto det = rows_by_frame(d.frame);
-    const auto tru = rows_by_frame(tf);
-    const double alt = 0.5 * radius * radius; // a pair inside the gate beats leaving both unmatched
-    for (const auto& [t, rows] : det) {
-        const auto it = tru.find(t);
-        if (it == tru.end()) continue;
-        const auto& truth_rows = it->second;
-        const spotflow::tables::PointGrid grid(tx, ty, truth_rows, radius);
-        std::map<int64_t, int32_t> col_of;
-        for (size_t j = 0; j < truth_rows.size(); ++j) col_of[truth_rows[j]] = static_cast<int32_t>(j);
-        std::vector<spotflow::lap::Candidate> cand;
-        for (size_t i = 0; i < rows.size(); ++i)
-            grid.within(d.x[static_cast<size_t>(rows[i])], d.y[static_cast<size_t>(rows[i])], radius,
-                        [&](int64_t j, double dist) { cand.push_back({static_cast<int32_t>(i), col_of[j], dist * dist}); });
-        const auto a = spotflow::lap::solve(static_cast<int32_t>(rows.size()), static_cast<int32_t>(truth_rows.size()), cand,
-                                            std::vector<double>(rows.size(), alt), std::vector<double>(truth_rows.size(), alt));
-        for (size_t i = 0; i < rows.size(); ++i)
-            if (a.row_to_col[i] >= 0) id[static_cast<size_t>(rows[i])] = tid[static_cast<size_t>(truth_rows[static_cast<size_t>(a.row_to_col[i])])];
-    }
+    std::vector<int64_t> id = spotflow::tables::match_by_frame({d.frame, d.x, d.y}, {tf, tx, ty}, radius);
+    for (int64_t& row : id)
+        if (row >= 0) row = tid[static_cast<size_t>(row)];
     return id;
 }
 
