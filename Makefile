@@ -40,8 +40,13 @@ test-asan: build-asan
 test: build test-asan
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
+# The deep pipeline (DECODE + MAGIK); a build without LibTorch runs the
+# classical variant of the same job instead, and says so.
 demo: build
-	$(BUILD)/bin/spotflow run examples/recipes/demo.json --out out/demo
+	@if $(BUILD)/bin/spotflow describe detect.decode >/dev/null 2>&1; then recipe=demo; \
+	else recipe=demo_classical; echo "detect.decode is not built (no LibTorch): running demo_classical.json"; fi; \
+	echo "$(BUILD)/bin/spotflow run examples/recipes/$$recipe.json --out out/demo"; \
+	$(BUILD)/bin/spotflow run examples/recipes/$$recipe.json --out out/demo
 
 bench: build
 	cmake --build $(BUILD) --target spotflow_bench -j$(JOBS)

@@ -61,11 +61,19 @@ check "missing truth rc=$rc (want 2)" '[[ $rc -eq 2 ]]'
 check "missing truth message: $out" 'grep -q "nope.csv" <<<"$out" && [[ $(wc -l <<<"$out") -eq 1 ]]'
 check "missing truth leaves no output" '[[ ! -e "$T/bad" ]]'
 
-out=$("$SPOTFLOW" run "$RECIPES/demo.json" --set simulate.num_frames=30 --out "$T/demo" -q 2>&1); rc=$?
-check "demo rc=$rc: $out" '[[ $rc -eq 0 ]]'
-for f in tracks.csv track_summary.csv tracking_overlay.png track_statistics.png tracking_scores.csv \
-         detection_metrics.csv traces.csv events.csv calcium_traces.png; do
-  check "demo wrote $f" '[[ -s "$T/demo/$f" ]]'
+# demo_classical.json always; demo.json (DECODE + MAGIK) when LibTorch's plugins are built.
+demos=demo_classical
+"$SPOTFLOW" describe detect.decode >/dev/null 2>&1 && demos="demo_classical demo"
+for d in $demos; do
+  out=$("$SPOTFLOW" run "$RECIPES/$d.json" --set simulate.num_frames=30 --out "$T/$d" -q 2>&1); rc=$?
+  check "$d rc=$rc: $out" '[[ $rc -eq 0 ]]'
+  for f in tracks.csv track_summary.csv tracking_overlay.png track_statistics.png tracking_scores.csv \
+           detection_metrics.csv traces.csv events.csv calcium_traces.png; do
+    check "$d wrote $f" '[[ -s "$T/$d/$f" ]]'
+  done
+  f1=$(col "$T/$d/detection_metrics.csv" f1); alpha=$(col "$T/$d/tracking_scores.csv" alpha)
+  check "$d F1 $f1 >= 0.95" 'ge "$f1" 0.95'
+  check "$d alpha $alpha >= 0.9" 'ge "$alpha" 0.9'
 done
 
 # The deep pipeline (detect.decode, link.magik, gap filling) with its

@@ -41,7 +41,13 @@ constexpr const char* kSchema = R"({
     "device": {"type": "string", "enum": ["cpu", "cuda", "auto"], "default": "cpu",
       "description": "Where the network runs: cpu, cuda (fails if LibTorch has no CUDA device) or auto (cuda when available)."},
     "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-      "description": "Threshold on the detection probability, p integrated over the plus-shaped neighbourhood of a candidate (seed 000 Step 7 uses 0.5)."},
+      "description": "Threshold on the detection probability, p integrated over the neighbourhood of a candidate (see integration; seed 000 Step 7 uses 0.5)."},
+    "integration": {"type": "string", "enum": ["square", "plus"], "default": "square",
+      "description": "The neighbourhood a candidate's p is summed over: square, the 3x3 pixels (an emitter near a pixel corner spreads p over a 2x2 block); plus, the pixel and its 4 edge neighbours, as DECODE's SpatialIntegration."},
+    "position": {"type": "string", "enum": ["mixture", "pixel"], "default": "mixture",
+      "description": "Where x and y come from: mixture, the precision-weighted (p / sigma^2) mean of the positions predicted by the 3x3 pixels that agree within 0.5 px with the candidate's; pixel, the candidate pixel's own prediction, as DECODE."},
+    "merge_agreeing": {"type": "boolean", "default": true,
+      "description": "Candidates in adjacent pixels whose positions agree within 0.5 px are one detection (the higher p). DECODE (false) keeps both: an emitter on a pixel boundary can put p above split_threshold on two pixels."},
     "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
       "description": "A pixel is a candidate when its own p is above this and is a 3x3 local maximum (DECODE's raw_th; 0.1 in DECODE's fitting notebook)."},
     "split_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.6,
@@ -221,6 +227,11 @@ void* create(const spotflow_host* host, const char* params_json) {
         d->post.split_threshold = p.value("split_threshold", 0.6);
         d->post.candidate_threshold = p.value("candidate_threshold", 0.1);
         d->post.border_px = p.value("border_px", 0);
+        d->post.integration = p.value("integration", std::string("square")) == "plus" ? decode::Integration::Plus
+                                                                                      : decode::Integration::Square;
+        d->post.position = p.value("position", std::string("mixture")) == "pixel" ? decode::Position::Pixel
+                                                                                 : decode::Position::Mixture;
+        d->post.merge_agreeing = p.value("merge_agreeing", true);
         d->post.photon_scale = c.photon_scale;
         d->post.background_scale = c.input_scale;
         d->batch = p.value("batch_frames", 1);

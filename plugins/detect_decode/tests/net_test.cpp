@@ -85,7 +85,20 @@ TEST(DecodeWeights, RoundTripKeepsEveryTensorAndTheMetadata) {
     std::remove(path.c_str());
 }
 
-TEST(DecodePost, IntegratesThePlusNeighbourhoodAndSplitsAdjacentEmitters) {
+// Output maps of one h x w frame, all zero until set.
+struct Maps {
+    int64_t h, w;
+    std::vector<float> m;
+    Maps(int64_t h_, int64_t w_) : h(h_), w(w_), m(static_cast<size_t>(decode::kChannels * h_ * w_), 0.0f) {}
+    void set(int64_t c, int64_t y, int64_t x, float v) { m[static_cast<size_t>((c * h + y) * w + x)] = v; }
+    // A pixel predicting an emitter: p, offsets, and one sigma for x and y.
+    void component(int64_t x, int64_t y, float p, float dx, float dy, float sigma) {
+        set(0, y, x, p), set(2, y, x, dx), set(3, y, x, dy), set(5, y, x, sigma), set(6, y, x, sigma);
+    }
+    std::vector<decode::Localisation> post(const decode::PostSettings& s) const { return decode::postprocess(m.data(), h, w, s); }
+};
+
+TEST(DecodePost, IntegratesTheNeighbourhoodAndSplitsAdjacentEmitters) {
     const int64_t h = 6, w = 7, n = h * w;
     std::vector<float> m(static_cast<size_t>(decode::kChannels * n), 0.0f);
     auto set = [&](int64_t c, int64_t y, int64_t x, float v) { m[static_cast<size_t>(c * n + y * w + x)] = v; };
@@ -116,6 +129,66 @@ TEST(DecodePost, IntegratesThePlusNeighbourhoodAndSplitsAdjacentEmitters) {
     std::vector<float> z(static_cast<size_t>(decode::kChannels * n), 0.0f);
     z[10] = 0.49f;
     EXPECT_TRUE(decode::postprocess(z.data(), h, w, s).empty());
+}
+
+TEST(DecodePost, SquareIntegrationKeepsAnEmitterSpreadOverAPixelCorner) {
+    // An emitter at a pixel corner, its p over a 2x2 block: the plus shape
+    // around the maximum sums 3 of the 4 pixels, the square all of them.
+    Maps m(6, 6);
+    m.set(0, 2, 2, 0.16f), m.set(0, 2, 3, 0.15f), m.set(0, 3, 2, 0.15f), m.set(0, 3, 3, 0.14f);
+    decode::PostSettings s;
+    const auto square = m.post(s);
+    ASSERT_EQ(square.size(), 1u);
+    EXPECT_NEAR(square[0].probability, 0.60, 1e-6);
+    EXPECT_NEAR(square[0].x, 2, 1e-6);
+    EXPECT_NEAR(square[0].y, 2, 1e-6);
+    s.integration = decode::Integration::Plus;
+    EXPECT_TRUE(m.post(s).empty()); // 0.46 < 0.5
+    s.detection_threshold = 0.45;
+    const auto plus = m.post(s);
+    ASSERT_EQ(plus.size(), 1u);
+    EXPECT_NEAR(plus[0].probability, 0.46, 1e-6);
+}
+
+TEST(DecodePost, MixturePositionWeighsTheAgreeingComponentsByPrecision) {
+    Maps m(6, 6);
+    // Pixels (x 2, y 2) and (x 3, y 2) see one emitter; (x 2, y 3) predicts
+    // a point 1 px away (another emitter) and must stay out.
+    m.component(2, 2, 0.6f, 0.5f, 0.0f, 0.1f);  // predicts (2.5, 2.0), weight 0.6 / 0.02 = 30
+    m.component(3, 2, 0.3f, -0.7f, 0.0f, 0.1f); // predicts (2.3, 2.0), weight 0.3 / 0.02 = 15
+    m.component(2, 3, 0.05f, 0.5f, 0.0f, 0.1f); // predicts (2.5, 3.0): 1 px off
+    decode::PostSettings s;
+    const auto mixed = m.post(s);
+    ASSERT_EQ(mixed.size(), 1u);
+    EXPECT_NEAR(mixed[0].x, (30 * 2.5 + 15 * 2.3) / 45, 1e-6);
+    EXPECT_NEAR(mixed[0].y, 2.0, 1e-6);
+    EXPECT_NEAR(mixed[0].x_sigma, 0.1, 1e-6); // the candidate pixel's
+    s.position = decode::Position::Pixel;
+    const auto pixel = m.post(s);
+    ASSERT_EQ(pixel.size(), 1u);
+    EXPECT_NEAR(pixel[0].x, 2.5, 1e-6);
+}
+
+TEST(DecodePost, AdjacentCandidatesPredictingOnePositionAreOneDetection) {
+    // An emitter on the boundary between pixels x 2 and x 3 (row 2): both
+    // above split_threshold, both predicting x = 2.5. One detection, the
+    // higher p's.
+    Maps m(6, 6);
+    m.component(2, 2, 0.65f, 0.5f, 0.0f, 0.1f);
+    m.component(3, 2, 0.7f, -0.5f, 0.0f, 0.1f);
+    m.set(1, 2, 2, 1.0f), m.set(1, 2, 3, 2.0f); // photons, to tell them apart
+    decode::PostSettings s;
+    s.photon_scale = 1000;
+    const auto d = m.post(s);
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_NEAR(d[0].x, 2.5, 1e-6);
+    EXPECT_NEAR(d[0].photons, 2000, 1e-3); // read at x 3, the higher p
+    s.merge_agreeing = false;                // DECODE's: both stay
+    EXPECT_EQ(m.post(s).size(), 2u);
+    s.merge_agreeing = true;
+    // The same pixels predicting points 1 px apart are two emitters.
+    m.set(2, 2, 2, 0.0f), m.set(2, 2, 3, 0.0f);
+    EXPECT_EQ(m.post(s).size(), 2u);
 }
 
 } // namespace

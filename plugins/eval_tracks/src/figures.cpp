@@ -84,7 +84,7 @@ plot::Series survival(const std::string& label, const std::vector<int64_t>& leng
     return out;
 }
 
-// Eight lines of at most ~38 characters: what a text panel holds.
+// Eight lines of at most ~36 characters: what a text panel holds.
 std::vector<std::string> summary_lines(const GroundTruth& truth, const Evaluation& e, double gate,
                                        double pixel_size_nm) {
     const ChallengeScore& s = e.challenge;
@@ -97,7 +97,7 @@ std::vector<std::string> summary_lines(const GroundTruth& truth, const Evaluatio
         fmt::format("points: TP {}, FN {}, FP {}", s.tp, s.fn, s.fp),
         fmt::format("tracks: {} paired, {} missed, {} spurious", s.paired_tracks, s.missed_tracks, s.spurious_tracks),
         fmt::format("{}, gate {} px", rmse, gate),
-        fmt::format("fragmentation {}, {}/{} GT covered", std::isnan(f) ? "n/a" : fixed(f, 2) + "x",
+        fmt::format("fragmentation {} over {}/{} GT", std::isnan(f) ? "n/a" : fixed(f, 2) + "x",
                     e.fragmentation.covered_gt_tracks, truth.lengths_summary.n_tracks),
         fmt::format("predicted: {} tracks, mean {} pts", e.lengths_summary.n_tracks, fixed(e.lengths_summary.mean, 1)),
         fmt::format("truth: {} tracks, mean {} pts", truth.lengths_summary.n_tracks, fixed(truth.lengths_summary.mean, 1)),

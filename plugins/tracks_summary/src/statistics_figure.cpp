@@ -103,17 +103,17 @@ void draw_track_statistics(const std::string& path, const std::vector<TrackStats
         return lengths.empty() ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(lengths.size());
     };
     std::vector<std::string> lines = {
-        fmt::format("tracks: {}", tracks.size()),
-        fmt::format("frames covered: {} to {}", first, last),
-        fmt::format("length: mean {:.1f}, median {:.1f}, max {:.0f}", mean(lengths), median(lengths), max_len),
-        fmt::format("duration: mean {:.1f}, median {:.1f} frames", mean(durations), median(durations)),
+        // At most 8 lines of ~34 characters: what the text panel shows.
+        fmt::format("tracks: {}, frames {} to {}", tracks.size(), first, last),
+        fmt::format("length: mean {:.1f}, median {:.1f}", mean(lengths), median(lengths)),
+        fmt::format("longest track: {:.0f} points", max_len),
+        fmt::format("duration: mean {:.1f}, median {:.1f}", mean(durations), median(durations)),
         fmt::format("short (<= 3): {:.1f} %", share([](double l) { return l <= 3; })),
         fmt::format("medium (4-10): {:.1f} %", share([](double l) { return l > 3 && l <= 10; })),
         fmt::format("long (> 10): {:.1f} %", share([](double l) { return l > 10; })),
     };
     if (frame_interval_s > 0)
-        lines.push_back(fmt::format("mean duration: {:.2f} s ({} s per frame)", mean(durations) * frame_interval_s,
-                                    frame_interval_s));
+        lines.push_back(fmt::format("mean duration: {:.2f} s", mean(durations) * frame_interval_s));
     fig.text(3, lines, "Summary");
     fig.save_png(path);
 }

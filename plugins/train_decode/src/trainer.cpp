@@ -71,6 +71,9 @@ constexpr const char* kSchema = R"({
       "description": "Mean photons of every validation window; 0: drawn from the training range."},
     "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Post-processing threshold (on the integrated probability) for the validation scores."},
     "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1, "description": "Post-processing candidate threshold (DECODE's raw_th) for the validation scores."},
+    "integration": {"type": "string", "enum": ["square", "plus"], "default": "square", "description": "Post-processing neighbourhood for the validation scores, as detect.decode's param."},
+    "position": {"type": "string", "enum": ["mixture", "pixel"], "default": "mixture", "description": "Post-processing position estimate for the validation scores, as detect.decode's param."},
+    "merge_agreeing": {"type": "boolean", "default": true, "description": "Post-processing merge of agreeing adjacent candidates for the validation scores, as detect.decode's param."},
     "tolerance_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "Matching tolerance for the validation scores, px."},
     "loss": {"type": "string", "default": "loss.decode_gmm", "description": "The loss plugin."},
     "loss_params": {"type": "object", "default": {}, "description": "Params of the loss plugin."},
@@ -94,6 +97,9 @@ struct Settings {
     double lr = 1e-3, lr_gamma = 0.7, weight_decay = 1e-5, grad_clip = 0.03;
     int64_t lr_step = 1000, batch = 16, iterations = 4000, validate_every = 250, validation_samples = 128;
     double validation_photons = 0, threshold = 0.5, candidate = 0.1, tolerance = 2.0;
+    decode::Integration integration = decode::Integration::Square;
+    decode::Position position = decode::Position::Mixture;
+    bool merge_agreeing = true;
     uint64_t seed = 0;
 };
 
@@ -248,6 +254,9 @@ struct Trainer {
         decode::PostSettings post;
         post.detection_threshold = s.threshold;
         post.candidate_threshold = s.candidate;
+        post.integration = s.integration;
+        post.position = s.position;
+        post.merge_agreeing = s.merge_agreeing;
         post.photon_scale = s.net.photon_scale;
         post.background_scale = s.net.input_scale;
         for (const auto& b : validation) {
@@ -350,6 +359,9 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     s.validation_photons = p.value("validation_photons", 0.0);
     s.threshold = p.value("detection_threshold", 0.5);
     s.candidate = p.value("candidate_threshold", 0.1);
+    s.integration = p.value("integration", std::string("square")) == "plus" ? decode::Integration::Plus : decode::Integration::Square;
+    s.position = p.value("position", std::string("mixture")) == "pixel" ? decode::Position::Pixel : decode::Position::Mixture;
+    s.merge_agreeing = p.value("merge_agreeing", true);
     s.tolerance = p.value("tolerance_px", 2.0);
     const int64_t seed = p.value("seed", int64_t{-1});
     s.seed = seed >= 0 ? static_cast<uint64_t>(seed) : host->seed(host) >> 1;
