@@ -223,15 +223,7 @@ void* create(const spotflow_host* host, const char* params_json) {
         d->net->to(d->device);
         if (d->device.is_cpu()) d->net->to_channels_last();
         const auto& c = d->net->config();
-        d->post.detection_threshold = p.value("detection_threshold", 0.5);
-        d->post.split_threshold = p.value("split_threshold", 0.6);
-        d->post.candidate_threshold = p.value("candidate_threshold", 0.1);
-        d->post.border_px = p.value("border_px", 0);
-        d->post.integration = p.value("integration", std::string("square")) == "plus" ? decode::Integration::Plus
-                                                                                      : decode::Integration::Square;
-        d->post.position = p.value("position", std::string("mixture")) == "pixel" ? decode::Position::Pixel
-                                                                                 : decode::Position::Mixture;
-        d->post.merge_agreeing = p.value("merge_agreeing", true);
+        d->post = decode::post_settings_from(p);
         d->post.photon_scale = c.photon_scale;
         d->post.background_scale = c.input_scale;
         d->batch = p.value("batch_frames", 1);

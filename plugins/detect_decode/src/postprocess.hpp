@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace decode {
@@ -45,6 +46,22 @@ struct Localisation {
     double photons = 0, background = 0, probability = 0;
     double x_sigma = 0, y_sigma = 0, photons_sigma = 0;
 };
+
+// The post-processing params detect.decode and train.decode share, read
+// from a params object (nlohmann::json; the schema has checked the values).
+// photon_scale and background_scale come from the network, not from here.
+template <class Json>
+PostSettings post_settings_from(const Json& p) {
+    PostSettings s;
+    s.detection_threshold = p.value("detection_threshold", s.detection_threshold);
+    s.candidate_threshold = p.value("candidate_threshold", s.candidate_threshold);
+    s.split_threshold = p.value("split_threshold", s.split_threshold);
+    s.border_px = p.value("border_px", s.border_px);
+    s.integration = p.value("integration", std::string("square")) == "plus" ? Integration::Plus : Integration::Square;
+    s.position = p.value("position", std::string("mixture")) == "pixel" ? Position::Pixel : Position::Mixture;
+    s.merge_agreeing = p.value("merge_agreeing", s.merge_agreeing);
+    return s;
+}
 
 // maps: kChannels planes of h x w (channel-major, as the network's output
 // for one frame). Returns the detections in raster order of their pixel.

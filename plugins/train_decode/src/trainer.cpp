@@ -96,10 +96,8 @@ struct Settings {
     bool adamw = true;
     double lr = 1e-3, lr_gamma = 0.7, weight_decay = 1e-5, grad_clip = 0.03;
     int64_t lr_step = 1000, batch = 16, iterations = 4000, validate_every = 250, validation_samples = 128;
-    double validation_photons = 0, threshold = 0.5, candidate = 0.1, tolerance = 2.0;
-    decode::Integration integration = decode::Integration::Square;
-    decode::Position position = decode::Position::Mixture;
-    bool merge_agreeing = true;
+    double validation_photons = 0, tolerance = 2.0;
+    decode::PostSettings post; // detect.decode's post-processing, for the validation scores
     uint64_t seed = 0;
 };
 
@@ -251,12 +249,7 @@ struct Trainer {
         net->eval();
         decode::Scores sc;
         double lsum = 0, p_max = 0;
-        decode::PostSettings post;
-        post.detection_threshold = s.threshold;
-        post.candidate_threshold = s.candidate;
-        post.integration = s.integration;
-        post.position = s.position;
-        post.merge_agreeing = s.merge_agreeing;
+        decode::PostSettings post = s.post;
         post.photon_scale = s.net.photon_scale;
         post.background_scale = s.net.input_scale;
         for (const auto& b : validation) {
@@ -357,11 +350,7 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     s.validate_every = p.value("validate_every", 250);
     s.validation_samples = p.value("validation_samples", 128);
     s.validation_photons = p.value("validation_photons", 0.0);
-    s.threshold = p.value("detection_threshold", 0.5);
-    s.candidate = p.value("candidate_threshold", 0.1);
-    s.integration = p.value("integration", std::string("square")) == "plus" ? decode::Integration::Plus : decode::Integration::Square;
-    s.position = p.value("position", std::string("mixture")) == "pixel" ? decode::Position::Pixel : decode::Position::Mixture;
-    s.merge_agreeing = p.value("merge_agreeing", true);
+    s.post = decode::post_settings_from(p);
     s.tolerance = p.value("tolerance_px", 2.0);
     const int64_t seed = p.value("seed", int64_t{-1});
     s.seed = seed >= 0 ? static_cast<uint64_t>(seed) : host->seed(host) >> 1;
