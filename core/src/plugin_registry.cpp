@@ -109,7 +109,7 @@ std::string check_descriptor(const spotflow_plugin_desc& d) {
     return "";
 }
 
-PluginRegistry::PluginRegistry() = default;
+PluginRegistry::PluginRegistry() : index_(std::make_unique<PluginIndex>(PluginIndex::default_path())) {}
 PluginRegistry::~PluginRegistry() = default;
 PluginRegistry::PluginRegistry(PluginRegistry&&) noexcept = default;
 PluginRegistry& PluginRegistry::operator=(PluginRegistry&&) noexcept = default;
@@ -122,7 +122,38 @@ void PluginRegistry::add_folder(const fs::path& dir) {
     for (const auto& e : fs::directory_iterator(dir, ec))
         if (e.path().extension() == ".so") files.push_back(e.path());
     std::sort(files.begin(), files.end());
-    for (const auto& f : files) add_library(f);
+    for (const auto& f : files) {
+        const fs::path canonical = fs::weakly_canonical(f, ec);
+        if (std::find(loaded_files_.begin(), loaded_files_.end(), canonical) != loaded_files_.end()) continue;
+        if (deferred_files_.count(canonical)) continue;
+        if (const auto ids = index_->lookup(canonical)) {
+            // Known and unchanged: defer, unless an id is taken already
+            // (then load it now, so the duplicate is reported as ever).
+            const bool clash = std::any_of(ids->begin(), ids->end(),
+                                           [&](const std::string& id) { return plugins_.count(id) || deferred_.count(id); });
+            if (!clash && !ids->empty()) {
+                for (const auto& id : *ids) deferred_.emplace(id, f);
+                deferred_files_.insert(canonical);
+                continue;
+            }
+        }
+        const size_t problems_before = problems_.size();
+        add_library(f);
+        if (problems_.size() != problems_before) continue; // never remembered: reported every run
+        std::vector<std::string> ids;
+        for (const auto& [id, info] : plugins_)
+            if (fs::weakly_canonical(info->path, ec) == canonical) ids.push_back(id);
+        index_->record(canonical, ids);
+    }
+    index_->save();
+}
+
+void PluginRegistry::load_deferred(fs::path file) { // by value: it may point into deferred_
+    for (auto it = deferred_.begin(); it != deferred_.end();)
+        it = it->second == file ? deferred_.erase(it) : std::next(it);
+    std::error_code ec;
+    deferred_files_.erase(fs::weakly_canonical(file, ec));
+    add_library(file);
 }
 
 void PluginRegistry::add_library(const fs::path& file) {
@@ -185,16 +216,25 @@ void PluginRegistry::add_library(const fs::path& file) {
                                                    it->second->path.string())});
             continue;
         }
+        if (const auto it = deferred_.find(d->id); it != deferred_.end()) {
+            problems_.push_back({file, fmt::format("plugin '{}' is already provided by {}; this one is ignored", d->id,
+                                                   it->second.string())});
+            continue;
+        }
         plugins_.emplace(d->id, std::move(info));
     }
 }
 
+// Loading a deferred library does not change which plugins the registry
+// provides, only when their libraries are mapped: so find and all stay const.
 const PluginInfo* PluginRegistry::find(const std::string& id) const {
+    if (const auto d = deferred_.find(id); d != deferred_.end()) const_cast<PluginRegistry*>(this)->load_deferred(d->second);
     const auto it = plugins_.find(id);
     return it == plugins_.end() ? nullptr : it->second.get();
 }
 
 std::vector<const PluginInfo*> PluginRegistry::all() const {
+    while (!deferred_.empty()) const_cast<PluginRegistry*>(this)->load_deferred(deferred_.begin()->second);
     std::vector<const PluginInfo*> out;
     for (const auto& [id, p] : plugins_) out.push_back(p.get());
     return out;

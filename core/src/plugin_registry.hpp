@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "json_schema.hpp"
+#include "plugin_index.hpp"
 #include "spotflow/plugin.h"
 
 namespace spotflow {
@@ -40,17 +42,26 @@ public:
     PluginRegistry(PluginRegistry&&) noexcept;
     PluginRegistry& operator=(PluginRegistry&&) noexcept;
 
-    // Loads every *.so in `dir` (not recursive); a missing folder is skipped.
+    // Every *.so in `dir` (not recursive); a missing folder is skipped. A
+    // library the plugin index knows unchanged is loaded only when one of
+    // its plugins is asked for (find, all); the others are loaded now.
     void add_folder(const std::filesystem::path& dir);
     // Loads one library. Problems are recorded, never thrown: the rest load.
     void add_library(const std::filesystem::path& file);
 
+    // Loads the plugin's library first if it was deferred.
     const PluginInfo* find(const std::string& id) const;
-    std::vector<const PluginInfo*> all() const; // sorted by id
+    std::vector<const PluginInfo*> all() const; // sorted by id; loads every deferred library
+    size_t libraries_loaded() const { return loaded_files_.size(); }
     const std::vector<LoadProblem>& problems() const { return problems_; }
     const std::vector<std::filesystem::path>& folders() const { return folders_; }
 
 private:
+    void load_deferred(std::filesystem::path file);
+
+    std::unique_ptr<PluginIndex> index_;
+    std::map<std::string, std::filesystem::path> deferred_; // plugin id -> library not loaded yet
+    std::set<std::filesystem::path> deferred_files_;         // those libraries, canonical
     std::map<std::string, std::unique_ptr<PluginInfo>> plugins_;
     std::vector<LoadProblem> problems_;
     std::vector<std::filesystem::path> folders_;
