@@ -109,7 +109,8 @@ std::string check_descriptor(const spotflow_plugin_desc& d) {
     return "";
 }
 
-PluginRegistry::PluginRegistry() : index_(std::make_unique<PluginIndex>(PluginIndex::default_path())) {}
+PluginRegistry::PluginRegistry()
+    : index_(std::make_unique<PluginIndex>(PluginIndex::default_path())), load_mutex_(std::make_unique<std::mutex>()) {}
 PluginRegistry::~PluginRegistry() = default;
 PluginRegistry::PluginRegistry(PluginRegistry&&) noexcept = default;
 PluginRegistry& PluginRegistry::operator=(PluginRegistry&&) noexcept = default;
@@ -228,12 +229,14 @@ void PluginRegistry::add_library(const fs::path& file) {
 // Loading a deferred library does not change which plugins the registry
 // provides, only when their libraries are mapped: so find and all stay const.
 const PluginInfo* PluginRegistry::find(const std::string& id) const {
+    const std::lock_guard<std::mutex> lock(*load_mutex_);
     if (const auto d = deferred_.find(id); d != deferred_.end()) const_cast<PluginRegistry*>(this)->load_deferred(d->second);
     const auto it = plugins_.find(id);
     return it == plugins_.end() ? nullptr : it->second.get();
 }
 
 std::vector<const PluginInfo*> PluginRegistry::all() const {
+    const std::lock_guard<std::mutex> lock(*load_mutex_);
     while (!deferred_.empty()) const_cast<PluginRegistry*>(this)->load_deferred(deferred_.begin()->second);
     std::vector<const PluginInfo*> out;
     for (const auto& [id, p] : plugins_) out.push_back(p.get());

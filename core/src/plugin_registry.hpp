@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,7 +50,7 @@ public:
     // Loads one library. Problems are recorded, never thrown: the rest load.
     void add_library(const std::filesystem::path& file);
 
-    // Loads the plugin's library first if it was deferred.
+    // Loads the plugin's library first if it was deferred. Thread-safe.
     const PluginInfo* find(const std::string& id) const;
     std::vector<const PluginInfo*> all() const; // sorted by id; loads every deferred library
     size_t libraries_loaded() const { return loaded_files_.size(); }
@@ -60,6 +61,9 @@ private:
     void load_deferred(std::filesystem::path file);
 
     std::unique_ptr<PluginIndex> index_;
+    // find() may load a deferred library, and plugins call it through
+    // host->create_loss from any thread: loading is serialised.
+    std::unique_ptr<std::mutex> load_mutex_;
     std::map<std::string, std::filesystem::path> deferred_; // plugin id -> library not loaded yet
     std::set<std::filesystem::path> deferred_files_;         // those libraries, canonical
     std::map<std::string, std::unique_ptr<PluginInfo>> plugins_;
