@@ -22,6 +22,7 @@
 #include "bench_util.hpp"
 #include "match.hpp"
 #include "plugin_harness.hpp"
+#include "plugin_params.hpp"
 #include "spotflow_psf/crlb.hpp"
 
 using namespace spotflow::testing;
@@ -29,15 +30,6 @@ using namespace spotflow::testing;
 namespace {
 
 std::string plugin_path(const std::string& file) { return std::string(PLUGIN_DIR) + "/" + file; }
-
-nlohmann::json with_defaults(const spotflow_plugin_desc& d, const nlohmann::json& overrides) {
-    nlohmann::json p = nlohmann::json::object();
-    const auto schema = nlohmann::json::parse(d.params_schema); // alive through the loop
-    for (const auto& [k, v] : schema["properties"].items())
-        if (v.contains("default")) p[k] = v["default"];
-    for (const auto& [k, v] : overrides.items()) p[k] = v;
-    return p;
-}
 
 struct TruthRow {
     double x, y, photons;
@@ -52,7 +44,7 @@ Movie simulate(double photons, int64_t frames, uint64_t seed) {
     PluginLibrary lib(plugin_path("spotflow_sim_tirf.so"));
     const auto& d = lib.plugin("sim.tirf");
     FakeHost host;
-    NodeRunner node(d, host, with_defaults(d, {{"photons", photons}, {"num_frames", frames}, {"seed", seed}}).dump());
+    NodeRunner node(d, host, params_with_defaults(d, {{"photons", photons}, {"num_frames", frames}, {"seed", seed}}).dump());
     if (!node.created() || node.pull_all() != SPOTFLOW_OK) throw std::runtime_error("sim.tirf: " + host.error);
     Movie m;
     m.frames = frames;
@@ -79,14 +71,14 @@ Result run(const std::string& file, const std::string& id, const nlohmann::json&
     PluginLibrary lib(plugin_path(file));
     const auto& d = lib.plugin(id);
     FakeHost host;
-    NodeRunner node(d, host, with_defaults(d, overrides).dump());
+    NodeRunner node(d, host, params_with_defaults(d, overrides).dump());
     if (!node.created()) throw std::runtime_error(id + ": " + host.error);
     (void)threads;
     {
         // Warm-up on a separate instance: oneDNN generates its kernels on
         // the first call of each shape, which is not per-frame cost.
         FakeHost wh;
-        NodeRunner warm(d, wh, with_defaults(d, overrides).dump());
+        NodeRunner warm(d, wh, params_with_defaults(d, overrides).dump());
         if (warm.created() && !m.chunks.empty()) warm.process(0, m.chunks.front()->p);
     }
     const auto t0 = bench::Clock::now();

@@ -108,7 +108,7 @@ private:
 };
 
 // One node instance; params must already hold every value (the harness does
-// not fill schema defaults).
+// not fill schema defaults: plugin_params.hpp does).
 class NodeRunner {
 public:
     NodeRunner(const spotflow_plugin_desc& d, FakeHost& host, const std::string& params_json)

@@ -14,21 +14,12 @@
 
 #include "match.hpp"
 #include "plugin_harness.hpp"
+#include "plugin_params.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing;
 
 namespace {
-
-// A plugin's params: its schema's defaults, then the overrides.
-nlohmann::json with_defaults(const spotflow_plugin_desc& d, const nlohmann::json& overrides) {
-    nlohmann::json p = nlohmann::json::object();
-    const auto schema = nlohmann::json::parse(d.params_schema); // alive through the loop
-    for (const auto& [k, v] : schema["properties"].items())
-        if (v.contains("default")) p[k] = v["default"];
-    for (const auto& [k, v] : overrides.items()) p[k] = v;
-    return p;
-}
 
 struct Clip {
     std::vector<std::unique_ptr<OwnedPacket>> chunks;    // movie chunks
@@ -41,7 +32,7 @@ Clip simulate(int64_t size, int64_t frames, int64_t tracks, double photons, int6
     const auto& d = sim.plugin("sim.tirf");
     FakeHost host;
     NodeRunner node(d, host,
-                    with_defaults(d, {{"image_size", size}, {"num_frames", frames}, {"num_tracks", tracks},
+                    params_with_defaults(d, {{"image_size", size}, {"num_frames", frames}, {"num_tracks", tracks},
                                       {"photons", photons}, {"chunk_frames", chunk}, {"seed", seed}})
                         .dump());
     EXPECT_TRUE(node.created()) << host.error;
@@ -63,7 +54,7 @@ Clip simulate(int64_t size, int64_t frames, int64_t tracks, double photons, int6
 class DetectDecode : public ::testing::Test {
 protected:
     std::string params(const nlohmann::json& overrides = nlohmann::json::object()) const {
-        return with_defaults(desc, overrides).dump();
+        return params_with_defaults(desc, overrides).dump();
     }
     // Detections by frame, and the frames each emitted batch covered.
     std::map<int64_t, std::vector<decode::Point>> detect(const Clip& clip, NodeRunner& node) {
