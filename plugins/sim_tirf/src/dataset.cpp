@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "rng.hpp"
+#include "spotflow_sim/rng.hpp"
 
 namespace sim {
 

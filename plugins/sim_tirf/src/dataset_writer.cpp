@@ -16,7 +16,7 @@
 
 #include "dataset.hpp"
 #include "nodes.hpp"
-#include "simulator.hpp"
+#include "spotflow_sim/simulator.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "tables.hpp"

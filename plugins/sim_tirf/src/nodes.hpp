@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "params.hpp"
+#include "spotflow_sim/params.hpp"
 #include "spotflow/plugin.h"
 
 namespace sim {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "simulator.hpp"
+#include "spotflow_sim/simulator.hpp"
 #include "spotflow/arrow_c.h"
 
 namespace sim {

@@ -6,7 +6,7 @@
 #include <tbb/task_arena.h>
 
 #include "nodes.hpp"
-#include "simulator.hpp"
+#include "spotflow_sim/simulator.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/tensor.hpp"
 #include "tables.hpp"

@@ -24,10 +24,10 @@
 
 #include "match.hpp"
 #include "net.hpp"
-#include "params.hpp"
+#include "spotflow_sim/params.hpp"
 #include "postprocess.hpp"
-#include "rng.hpp"
-#include "simulator.hpp"
+#include "spotflow_sim/rng.hpp"
+#include "spotflow_sim/simulator.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
 #include "weights.hpp"

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "params.hpp"
-#include "random.hpp"
+#include "spotflow_sim/params.hpp"
+#include "spotflow_sim/random.hpp"
 
 namespace sim {
 

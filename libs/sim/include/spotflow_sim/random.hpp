@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "rng.hpp"
+#include "spotflow_sim/rng.hpp"
 
 namespace sim {
 

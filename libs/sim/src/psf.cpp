@@ -1,4 +1,4 @@
-#include "psf.hpp"
+#include "spotflow_sim/psf.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "params.hpp"
-#include "random.hpp"
-#include "rng.hpp"
+#include "spotflow_sim/params.hpp"
+#include "spotflow_sim/random.hpp"
+#include "spotflow_sim/rng.hpp"
 
 namespace sim {
 

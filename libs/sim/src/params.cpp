@@ -1,4 +1,4 @@
-#include "params.hpp"
+#include "spotflow_sim/params.hpp"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "random.hpp"
+#include "spotflow_sim/random.hpp"
 
 #include <algorithm>
 #include <cmath>

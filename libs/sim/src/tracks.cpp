@@ -1,4 +1,4 @@
-#include "tracks.hpp"
+#include "spotflow_sim/tracks.hpp"
 
 #include <cmath>
 

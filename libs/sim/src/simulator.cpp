@@ -1,13 +1,13 @@
-#include "simulator.hpp"
+#include "spotflow_sim/simulator.hpp"
 
 #include <algorithm>
 
 #include <tbb/parallel_for.h>
 
-#include "camera.hpp"
-#include "random.hpp"
-#include "render.hpp"
-#include "rng.hpp"
+#include "spotflow_sim/camera.hpp"
+#include "spotflow_sim/random.hpp"
+#include "spotflow_sim/render.hpp"
+#include "spotflow_sim/rng.hpp"
 
 namespace sim {
 

@@ -1,4 +1,4 @@
-#include "camera.hpp"
+#include "spotflow_sim/camera.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,9 @@
-#include "render.hpp"
+#include "spotflow_sim/render.hpp"
 
 #include <cmath>
 
-#include "camera.hpp"
-#include "psf.hpp"
+#include "spotflow_sim/camera.hpp"
+#include "spotflow_sim/psf.hpp"
 
 namespace sim {
 namespace {

@@ -8,9 +8,9 @@
 #include <memory>
 #include <vector>
 
-#include "params.hpp"
-#include "random.hpp"
-#include "tracks.hpp"
+#include "spotflow_sim/params.hpp"
+#include "spotflow_sim/random.hpp"
+#include "spotflow_sim/tracks.hpp"
 
 namespace sim {
 
