@@ -4,6 +4,8 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
@@ -18,7 +20,7 @@ using spotflow::lap::Candidate;
 
 // TrackMate's alternative cost: factor x the given percentile of the
 // candidate costs (the cost of leaving an end or a start unlinked).
-double alternative_cost(std::vector<double> costs, const Options& o) {
+double percentile_cost(std::vector<double> costs, const Options& o) {
     if (costs.empty()) return 1.0;
     // Linear interpolation between order statistics: with few candidates a
     // lower order statistic would make the cheapest link the yardstick and
@@ -31,21 +33,205 @@ double alternative_cost(std::vector<double> costs, const Options& o) {
     return o.alternative_cost_factor * std::max(p, 1e-12);
 }
 
-// Solves one bipartite step: rows and columns are detection (or segment)
-// indices, candidates their squared distances within `gate`. Returns
-// column per row.
-std::vector<int32_t> assign(size_t n_rows, size_t n_cols, const std::vector<Candidate>& cand, double gate, const Options& o) {
-    // A link is taken when it costs less than leaving both ends free
-    // (row + column alternative), as in the block matrix of Jaqaman 2008.
-    double alt = o.alternative_cost_factor * 0.5 * gate * gate;
+// Solves one bipartite step. `gate_cost` is the cost of a link at the edge
+// of the gate: with the cutoff rule leaving a row or a column free costs
+// factor x gate_cost / 2, so a link is taken when it costs less than leaving
+// both ends free (the block matrix of Jaqaman 2008). Returns column per row.
+std::vector<int32_t> assign(size_t n_rows, size_t n_cols, const std::vector<Candidate>& cand, double gate_cost,
+                            const Options& o) {
+    double alt = o.alternative_cost_factor * 0.5 * gate_cost;
     if (o.percentile_alternative) {
         std::vector<double> costs(cand.size());
         for (size_t i = 0; i < cand.size(); ++i) costs[i] = cand[i].cost;
-        alt = alternative_cost(std::move(costs), o);
+        alt = percentile_cost(std::move(costs), o);
     }
     const auto a = spotflow::lap::solve(static_cast<int32_t>(n_rows), static_cast<int32_t>(n_cols), cand,
                                         std::vector<double>(n_rows, alt), std::vector<double>(n_cols, alt));
     return a.row_to_col;
+}
+
+struct Frames {
+    std::vector<int64_t> ids;                // frame numbers, ascending
+    std::vector<std::vector<int64_t>> rows;  // detection indices per frame, ascending
+};
+
+Frames group_by_frame(const std::vector<int64_t>& frame) {
+    std::map<int64_t, std::vector<int64_t>> by_frame;
+    for (size_t i = 0; i < frame.size(); ++i) by_frame[frame[i]].push_back(static_cast<int64_t>(i));
+    Frames f;
+    for (auto& [t, ids] : by_frame) {
+        f.ids.push_back(t);
+        f.rows.push_back(std::move(ids));
+    }
+    return f;
+}
+
+struct Segment {
+    int64_t first, last;
+};
+
+// ---- Motion::Brownian: squared distance inside a fixed gate -------------
+
+void link_brownian(const Frames& fr, const std::vector<int64_t>& frame, const std::vector<double>& x,
+                   const std::vector<double>& y, const Options& o, double gate, double gap_gate,
+                   std::vector<int64_t>& next, std::vector<Segment>& seg, std::vector<int64_t>& seg_next) {
+    // Frame to frame: each consecutive pair an independent LAP.
+    std::vector<int64_t> prev(next.size(), -1);
+    tbb::parallel_for(size_t{0}, fr.rows.size() > 0 ? fr.rows.size() - 1 : 0, [&](size_t k) {
+        if (fr.ids[k + 1] != fr.ids[k] + 1) return; // an empty frame between: left to gap closing
+        const auto& a = fr.rows[k];
+        const auto& b = fr.rows[k + 1];
+        const spotflow::tables::PointGrid grid(x, y, b, gate);
+        std::vector<Candidate> cand;
+        for (size_t i = 0; i < a.size(); ++i)
+            grid.within(x[a[i]], y[a[i]], gate, [&](int64_t j, double d) {
+                const auto col = std::lower_bound(b.begin(), b.end(), j) - b.begin();
+                cand.push_back({static_cast<int32_t>(i), static_cast<int32_t>(col), d * d});
+            });
+        const auto r2c = assign(a.size(), b.size(), cand, gate * gate, o);
+        for (size_t i = 0; i < a.size(); ++i)
+            if (r2c[i] >= 0) {
+                next[a[i]] = b[static_cast<size_t>(r2c[i])];
+                prev[b[static_cast<size_t>(r2c[i])]] = a[i];
+            }
+    });
+    for (const auto& rows : fr.rows)
+        for (const int64_t i : rows)
+            if (prev[i] < 0) {
+                int64_t j = i;
+                while (next[j] >= 0) j = next[j];
+                seg.push_back({i, j});
+            }
+    seg_next.assign(seg.size(), -1);
+    if (o.max_gap <= 0 || seg.size() < 2) return;
+    std::vector<int64_t> starts(seg.size());
+    std::iota(starts.begin(), starts.end(), 0);
+    std::vector<double> sx(seg.size()), sy(seg.size());
+    for (size_t s = 0; s < seg.size(); ++s) sx[s] = x[seg[s].first], sy[s] = y[seg[s].first];
+    const spotflow::tables::PointGrid grid(sx, sy, starts, gap_gate);
+    std::vector<Candidate> cand;
+    for (size_t e = 0; e < seg.size(); ++e) {
+        const int64_t te = frame[seg[e].last];
+        grid.within(x[seg[e].last], y[seg[e].last], gap_gate, [&](int64_t s, double d) {
+            const int64_t dt = frame[seg[s].first] - te;
+            if (dt >= 2 && dt <= o.max_gap + 1) cand.push_back({static_cast<int32_t>(e), static_cast<int32_t>(s), d * d});
+        });
+    }
+    if (cand.empty()) return;
+    const auto r2c = assign(seg.size(), seg.size(), cand, gap_gate * gap_gate, o);
+    for (size_t e = 0; e < seg.size(); ++e) seg_next[e] = r2c[e];
+}
+
+// ---- Kalman models: costs from each track's predicted position ----------
+
+struct KalmanSetup {
+    MotionNoise noise;
+    double ref_log_det; // ln det of the reference covariance disp_var I
+    double threshold;   // the gate's cost, factor-free
+};
+
+double capped(double r, double cap) { return cap > 0 ? std::min(r, cap) : r; }
+
+void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std::vector<double>& x,
+                 const std::vector<double>& y, const Options& o, const KalmanSetup& k, std::vector<int64_t>& next,
+                 std::vector<Segment>& seg, std::vector<int64_t>& seg_next, double& max_radius) {
+    // The gate's cost including the factor: what a link may cost at most when
+    // only the cutoff decides.
+    const double gate = o.alternative_cost_factor * k.threshold;
+    std::vector<TrackFilter> filter;
+    std::vector<int32_t> active; // segments whose last detection is in the previous frame
+
+    for (size_t f = 0; f < fr.rows.size(); ++f) {
+        const auto& b = fr.rows[f];
+        std::vector<bool> taken(b.size(), false);
+        if (f > 0 && fr.ids[f] == fr.ids[f - 1] + 1 && !active.empty() && !b.empty()) {
+            // Rows: the live tracks, each predicted one frame on; columns:
+            // this frame's detections.
+            std::vector<Prediction> pred(active.size());
+            std::vector<double> radius(active.size());
+            tbb::parallel_for(size_t{0}, active.size(), [&](size_t i) {
+                const auto& tf = filter[static_cast<size_t>(active[i])];
+                pred[i] = tf.predict(1);
+                radius[i] = capped(search_radius(pred[i], tf.x(), tf.y(), gate, k.ref_log_det), o.max_distance);
+            });
+            const double cell = std::max(1e-3, *std::max_element(radius.begin(), radius.end()));
+            max_radius = std::max(max_radius, cell);
+            const spotflow::tables::PointGrid grid(x, y, b, cell);
+            std::vector<std::vector<Candidate>> per_row(active.size());
+            tbb::parallel_for(size_t{0}, active.size(), [&](size_t i) {
+                const auto& tf = filter[static_cast<size_t>(active[i])];
+                grid.within(tf.x(), tf.y(), radius[i], [&](int64_t j, double) {
+                    const double c = link_cost(pred[i], x[j], y[j], k.ref_log_det);
+                    if (c < gate) {
+                        const auto col = std::lower_bound(b.begin(), b.end(), j) - b.begin();
+                        per_row[i].push_back({static_cast<int32_t>(i), static_cast<int32_t>(col), c});
+                    }
+                });
+            });
+            std::vector<Candidate> cand;
+            for (auto& r : per_row) cand.insert(cand.end(), r.begin(), r.end());
+            const auto r2c = assign(active.size(), b.size(), cand, k.threshold, o);
+            tbb::parallel_for(size_t{0}, active.size(), [&](size_t i) {
+                if (r2c[i] < 0) return;
+                const int64_t j = b[static_cast<size_t>(r2c[i])];
+                auto& s = seg[static_cast<size_t>(active[i])];
+                next[s.last] = j;
+                s.last = j;
+                filter[static_cast<size_t>(active[i])].update(pred[i], x[j], y[j]);
+            });
+            std::vector<int32_t> still;
+            for (size_t i = 0; i < active.size(); ++i)
+                if (r2c[i] >= 0) taken[static_cast<size_t>(r2c[i])] = true, still.push_back(active[i]);
+            active.swap(still);
+        } else {
+            active.clear();
+        }
+        for (size_t j = 0; j < b.size(); ++j)
+            if (!taken[j]) {
+                active.push_back(static_cast<int32_t>(seg.size()));
+                seg.push_back({b[j], b[j]});
+                filter.emplace_back(o.motion, k.noise, x[b[j]], y[b[j]]);
+            }
+    }
+
+    // Gap closing: each segment's end predicted over the gap (the covariance,
+    // and so the gate, grows with it) against later segments' starts.
+    seg_next.assign(seg.size(), -1);
+    if (o.max_gap <= 0 || seg.size() < 2) return;
+    const int G = o.max_gap;
+    std::vector<std::vector<Prediction>> pred(seg.size());
+    std::vector<double> radius(seg.size());
+    tbb::parallel_for(size_t{0}, seg.size(), [&](size_t e) {
+        pred[e].resize(static_cast<size_t>(G));
+        double r = 0;
+        for (int dt = 2; dt <= G + 1; ++dt) {
+            auto& p = pred[e][static_cast<size_t>(dt - 2)];
+            p = filter[e].predict(dt);
+            r = std::max(r, search_radius(p, filter[e].x(), filter[e].y(), gate, k.ref_log_det));
+        }
+        radius[e] = capped(r, o.max_gap_distance);
+    });
+    std::vector<int64_t> starts(seg.size());
+    std::iota(starts.begin(), starts.end(), 0);
+    std::vector<double> sx(seg.size()), sy(seg.size());
+    for (size_t s = 0; s < seg.size(); ++s) sx[s] = x[seg[s].first], sy[s] = y[seg[s].first];
+    const double cell = std::max(1e-3, *std::max_element(radius.begin(), radius.end()));
+    const spotflow::tables::PointGrid grid(sx, sy, starts, cell);
+    std::vector<std::vector<Candidate>> per_end(seg.size());
+    tbb::parallel_for(size_t{0}, seg.size(), [&](size_t e) {
+        const int64_t te = frame[seg[e].last];
+        grid.within(filter[e].x(), filter[e].y(), radius[e], [&](int64_t s, double) {
+            const int64_t dt = frame[seg[s].first] - te;
+            if (dt < 2 || dt > G + 1) return;
+            const double c = link_cost(pred[e][static_cast<size_t>(dt - 2)], sx[s], sy[s], k.ref_log_det);
+            if (c < gate) per_end[e].push_back({static_cast<int32_t>(e), static_cast<int32_t>(s), c});
+        });
+    });
+    std::vector<Candidate> cand;
+    for (auto& r : per_end) cand.insert(cand.end(), r.begin(), r.end());
+    if (cand.empty()) return;
+    const auto r2c = assign(seg.size(), seg.size(), cand, k.threshold, o);
+    for (size_t e = 0; e < seg.size(); ++e) seg_next[e] = r2c[e];
 }
 
 } // namespace
@@ -53,85 +239,71 @@ std::vector<int32_t> assign(size_t n_rows, size_t n_cols, const std::vector<Cand
 Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, const std::vector<double>& y,
             const Options& o) {
     const size_t n = frame.size();
+    if (x.size() != n || y.size() != n)
+        throw std::invalid_argument("frame, x and y have different lengths");
+    for (size_t i = 0; i < n; ++i)
+        if (!std::isfinite(x[i]) || !std::isfinite(y[i]))
+            throw std::invalid_argument("row " + std::to_string(i) + " (frame " + std::to_string(frame[i]) +
+                                        ") has a non-finite x or y");
     Result res;
     res.track.assign(n, -1);
     if (n == 0) return res;
+    const Frames fr = group_by_frame(frame);
 
-    // Detections by frame.
-    std::map<int64_t, std::vector<int64_t>> by_frame;
-    for (size_t i = 0; i < n; ++i) by_frame[frame[i]].push_back(static_cast<int64_t>(i));
-    std::vector<const std::vector<int64_t>*> frames;
-    std::vector<int64_t> frame_ids;
-    for (const auto& [f, ids] : by_frame) {
-        frames.push_back(&ids);
-        frame_ids.push_back(f);
-    }
+    // The displacement scale: learnt unless every gate is stated. Without
+    // enough pairs, a stated gate or 1 px per axis stands in.
+    const bool fixed = o.motion == Motion::Brownian && o.max_distance > 0 && (o.max_gap <= 0 || o.max_gap_distance > 0);
+    const double fallback = o.max_distance > 0 ? std::pow(o.max_distance / o.gate_sigma, 2) / 2 : 1.0;
+    if (!fixed)
+        res.scale = learn_displacement_scale(fr.ids, fr.rows, x, y, o.max_distance, fallback);
 
-    // Step 1: frame to frame, each consecutive pair an independent LAP.
-    std::vector<int64_t> next(n, -1), prev(n, -1);
+    std::vector<int64_t> next(n, -1), seg_next;
+    std::vector<Segment> seg;
     tbb::task_arena arena(std::max(1, o.threads));
     arena.execute([&] {
-        tbb::parallel_for(size_t{0}, frames.size() > 0 ? frames.size() - 1 : 0, [&](size_t k) {
-            if (frame_ids[k + 1] != frame_ids[k] + 1) return; // an empty frame between: left to gap closing
-            const auto& a = *frames[k];
-            const auto& b = *frames[k + 1];
-            const spotflow::tables::PointGrid grid(x, y, b, o.max_distance);
-            std::map<int64_t, int32_t> col_of;
-            for (size_t j = 0; j < b.size(); ++j) col_of[b[j]] = static_cast<int32_t>(j);
-            std::vector<Candidate> cand;
-            for (size_t i = 0; i < a.size(); ++i)
-                grid.within(x[a[i]], y[a[i]], o.max_distance, [&](int64_t j, double d) {
-                    cand.push_back({static_cast<int32_t>(i), col_of[j], d * d});
-                });
-            const auto r2c = assign(a.size(), b.size(), cand, o.max_distance, o);
-            for (size_t i = 0; i < a.size(); ++i)
-                if (r2c[i] >= 0) {
-                    next[a[i]] = b[static_cast<size_t>(r2c[i])];
-                    prev[b[static_cast<size_t>(r2c[i])]] = a[i];
-                }
-        });
+        if (o.motion == Motion::Brownian) {
+            // The learnt gate: gate_sigma x the rms 2-D displacement, and for
+            // gaps that of max_gap + 1 frames of motion.
+            const double rms = std::sqrt(2 * res.scale.disp_var);
+            const double gate = o.max_distance > 0 ? o.max_distance : std::max(o.min_radius, o.gate_sigma * rms);
+            const double gap_gate = o.max_gap_distance > 0
+                                        ? o.max_gap_distance
+                                        : std::max(o.min_radius, o.gate_sigma * std::sqrt(2 * (res.scale.step_var * (o.max_gap + 1) +
+                                                                                            2 * res.scale.meas_var)));
+            res.max_search_radius = gate;
+            link_brownian(fr, frame, x, y, o, gate, gap_gate, next, seg, seg_next);
+        } else {
+            KalmanSetup k;
+            k.noise.step_var = res.scale.step_var;
+            k.noise.meas_var = res.scale.meas_var;
+            // A new track's velocity is of the order of one step; directed
+            // velocities change slowly compared with the diffusion.
+            k.noise.velocity_var = res.scale.disp_var;
+            k.noise.velocity_step_var = 0.05 * res.scale.disp_var;
+            // min_radius is reached at the gate: gate_sigma sqrt(2 floor) = min_radius.
+            k.noise.cov_floor = std::pow(o.min_radius / o.gate_sigma, 2) / 2;
+            k.ref_log_det = 2 * std::log(std::max(res.scale.disp_var, k.noise.cov_floor));
+            k.threshold = 2 * o.gate_sigma * o.gate_sigma;
+            link_kalman(fr, frame, x, y, o, k, next, seg, seg_next, res.max_search_radius);
+        }
     });
-
-    // Segments: chains of frame-to-frame links.
-    struct Segment { int64_t first, last; };
-    std::vector<Segment> seg;
-    for (int64_t f : frame_ids)
-        for (int64_t i : by_frame[f])
-            if (prev[i] < 0) {
-                int64_t j = i;
-                while (next[j] >= 0) ++res.links, j = next[j];
-                seg.push_back({i, j});
-            }
-
-    // Step 2: gap closing, segment ends to later segment starts.
-    std::vector<int64_t> seg_next(seg.size(), -1);
-    if (o.max_gap > 0 && seg.size() > 1) {
-        std::vector<int64_t> starts(seg.size());
-        std::iota(starts.begin(), starts.end(), 0);
-        std::vector<double> sx(seg.size()), sy(seg.size());
-        for (size_t s = 0; s < seg.size(); ++s) sx[s] = x[seg[s].first], sy[s] = y[seg[s].first];
-        const spotflow::tables::PointGrid grid(sx, sy, starts, o.max_gap_distance);
-        std::vector<Candidate> cand;
-        for (size_t e = 0; e < seg.size(); ++e) {
-            const int64_t te = frame[seg[e].last];
-            grid.within(x[seg[e].last], y[seg[e].last], o.max_gap_distance, [&](int64_t s, double d) {
-                const int64_t dt = frame[seg[s].first] - te;
-                if (dt >= 2 && dt <= o.max_gap + 1) cand.push_back({static_cast<int32_t>(e), static_cast<int32_t>(s), d * d});
-            });
-        }
-        if (!cand.empty()) {
-            const auto r2c = assign(seg.size(), seg.size(), cand, o.max_gap_distance, o);
-            for (size_t e = 0; e < seg.size(); ++e)
-                if (r2c[e] >= 0) seg_next[e] = r2c[e], ++res.gap_closures;
-        }
+    for (const auto& s : seg) {
+        for (int64_t i = s.first; i != s.last; i = next[i]) ++res.links;
     }
+    for (const int64_t s : seg_next) res.gap_closures += s >= 0;
 
-    // Track ids: follow segment chains from segments nobody continues.
+    // Track ids: follow segment chains from segments nobody continues, in
+    // order of their first frame.
+    std::vector<size_t> order(seg.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return std::make_pair(frame[seg[a].first], seg[a].first) < std::make_pair(frame[seg[b].first], seg[b].first);
+    });
     std::vector<bool> continued(seg.size(), false);
     for (const int64_t s : seg_next)
         if (s >= 0) continued[static_cast<size_t>(s)] = true;
     int64_t id = 0;
-    for (size_t s0 = 0; s0 < seg.size(); ++s0) { // segments are in order of their first frame
+    for (const size_t s0 : order) {
         if (continued[s0]) continue;
         for (int64_t s = static_cast<int64_t>(s0); s >= 0; s = seg_next[static_cast<size_t>(s)])
             for (int64_t i = seg[static_cast<size_t>(s)].first;; i = next[i]) {

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <random>
 #include <set>
+#include <stdexcept>
 
 #include "lap_linker.hpp"
 #include "plugin_harness.hpp"
@@ -9,12 +12,21 @@ using namespace link_lap;
 
 namespace {
 
+// The plain Brownian model with the fixed gates of earlier versions.
+Options brownian_fixed(int max_gap) {
+    Options o;
+    o.motion = Motion::Brownian;
+    o.max_distance = 5.0;
+    o.max_gap_distance = 7.0;
+    o.max_gap = max_gap;
+    return o;
+}
+
 TEST(LinkLap, LinksTheCrossingParticlesThatGreedyLinkingSwaps) {
     // A: (0,0) -> (2,0); B: (3,0) -> (4.9,0). Greedy takes B -> A' (1 px)
     // first; the global optimum of squared distances keeps A and B apart
     // (4 + 3.61 < 1 + 24.01).
-    Options o;
-    o.max_gap = 0;
+    const Options o = brownian_fixed(0);
     const auto r = link({0, 0, 1, 1}, {0, 3, 2, 4.9}, {0, 0, 0, 0}, o);
     EXPECT_EQ(r.track[2], r.track[0]);
     EXPECT_EQ(r.track[3], r.track[1]);
@@ -42,8 +54,7 @@ struct Blink {
 
 TEST(LinkLap, GapClosingJoinsAThreeFrameBlink) {
     Blink b;
-    Options o;
-    o.max_gap = 3;
+    const Options o = brownian_fixed(3);
     const auto r = link(b.f, b.x, b.y, o);
     EXPECT_EQ(r.gap_closures, 1);
     std::set<int64_t> ids_of_first;
@@ -54,8 +65,7 @@ TEST(LinkLap, GapClosingJoinsAThreeFrameBlink) {
 
 TEST(LinkLap, GapClosingRefusesAGapLongerThanMaxGap) {
     Blink b;
-    Options o;
-    o.max_gap = 2;
+    const Options o = brownian_fixed(2);
     const auto r = link(b.f, b.x, b.y, o);
     EXPECT_EQ(r.gap_closures, 0);
     std::set<int64_t> ids_of_first;
@@ -77,18 +87,198 @@ TEST(LinkLap, CutoffAlternativeKeepsAFastParticleThatThePercentileRuleDrops) {
             x.push_back(20.0 * i + (i == 9 ? 3.0 * t : 0.1 * t));
             y.push_back(10);
         }
-    Options o;
-    o.max_gap = 0;
+    Options o = brownian_fixed(0);
     EXPECT_EQ(link(f, x, y, o).track[19], link(f, x, y, o).track[9]);
     o.percentile_alternative = true;
     EXPECT_NE(link(f, x, y, o).track[19], link(f, x, y, o).track[9]);
 }
 
 TEST(LinkLap, IdsFollowFirstAppearanceAndFarJumpsAreNotLinked) {
-    Options o;
-    o.max_gap = 0;
+    const Options o = brownian_fixed(0);
     const auto r = link({0, 1, 2, 3}, {5, 5.5, 30, 30.4}, {5, 5, 5, 5}, o);
     EXPECT_EQ(r.track, (std::vector<int64_t>{0, 0, 1, 1}));
+}
+
+// ---- Motion models ----------------------------------------------------------
+
+// Two particles crossing at constant velocity: A along the diagonal, B along
+// the anti-diagonal, 0.6 px apart at frame 5. From frame 5 to 6 each one's
+// nearest successor is the other's (5.96 < 8 px^2), so squared distances
+// swap them; the velocity each filter has learnt predicts the right one.
+struct Crossing {
+    std::vector<int64_t> f;
+    std::vector<double> x, y;
+    Crossing() {
+        for (int t = 0; t <= 10; ++t) {
+            f.push_back(t), x.push_back(2.0 * t), y.push_back(2.0 * t);          // A: row 2t
+            f.push_back(t), x.push_back(2.0 * t), y.push_back(20.6 - 2.0 * t);   // B: row 2t + 1
+        }
+    }
+    bool a_kept(const Result& r) const {
+        for (int t = 1; t <= 10; ++t)
+            if (r.track[static_cast<size_t>(2 * t)] != r.track[0]) return false;
+        return true;
+    }
+};
+
+TEST(LinkLapMotion, KalmanLinksAConstantVelocityCrossingThatBrownianSwaps) {
+    Crossing c;
+    Options o;
+    o.max_gap = 0;
+    o.motion = Motion::Brownian;
+    const auto brown = link(c.f, c.x, c.y, o);
+    EXPECT_FALSE(c.a_kept(brown));
+    EXPECT_EQ(brown.track[12], brown.track[1]); // A's frame-6 point went to B's track
+
+    o.motion = Motion::ConstantVelocity;
+    const auto cv = link(c.f, c.x, c.y, o);
+    EXPECT_TRUE(c.a_kept(cv));
+    o.motion = Motion::Imm;
+    const auto imm = link(c.f, c.x, c.y, o);
+    EXPECT_TRUE(c.a_kept(imm));
+    EXPECT_EQ(imm.links, 20);
+}
+
+// A particle moving 3 px/frame along y = 10, seen in frames 0..9 and 12..20
+// (two frames missed), and a decoy that appears at frame 12 at (19, 11.5),
+// next to where the particle was last seen (18, 10), and stays. Gap closing
+// by distance joins the end to the decoy; the end's prediction over the gap
+// (27, 10) joins it to the particle.
+struct DirectedGap {
+    std::vector<int64_t> f;
+    std::vector<double> x, y;
+    DirectedGap() {
+        for (int t = 0; t <= 20; ++t) {
+            if (t < 10 || t > 11) f.push_back(t), x.push_back(3.0 * t), y.push_back(10);
+            if (t >= 12) f.push_back(t), x.push_back(19), y.push_back(11.5);
+        }
+    }
+    int64_t particle_tracks(const Result& r) const {
+        std::set<int64_t> ids;
+        for (size_t i = 0; i < f.size(); ++i)
+            if (y[i] == 10) ids.insert(r.track[i]);
+        return static_cast<int64_t>(ids.size());
+    }
+};
+
+TEST(LinkLapMotion, GapClosingFollowsThePredictedPosition) {
+    DirectedGap g;
+    Options o;
+    o.max_gap = 2;
+    o.motion = Motion::Brownian;
+    const auto brown = link(g.f, g.x, g.y, o);
+    EXPECT_EQ(brown.gap_closures, 1);
+    EXPECT_EQ(g.particle_tracks(brown), 2); // the end went to the decoy
+    o.motion = Motion::Imm;
+    const auto imm = link(g.f, g.x, g.y, o);
+    EXPECT_EQ(imm.gap_closures, 1);
+    EXPECT_EQ(g.particle_tracks(imm), 1);
+    // The decoy keeps a track of its own.
+    EXPECT_NE(imm.track[g.f.size() - 1], imm.track[0]);
+}
+
+TEST(LinkLapMotion, DefaultsCloseAThreeFrameBlinkOnlyWithMaxGapThree) {
+    Blink b;
+    Options o;
+    o.max_gap = 3;
+    EXPECT_EQ(link(b.f, b.x, b.y, o).gap_closures, 1);
+    o.max_gap = 2;
+    EXPECT_EQ(link(b.f, b.x, b.y, o).gap_closures, 0);
+}
+
+// Walkers of known per-axis step sd 0.7 px, localised with sd 0.2 px, on a
+// 30 px lattice (so neighbours never compete).
+struct Walks {
+    std::vector<int64_t> f;
+    std::vector<double> x, y;
+    int n = 0;
+    Walks(double step_sd, double loc_sd, int frames = 50) {
+        std::mt19937_64 rng(7);
+        std::normal_distribution<double> step(0, step_sd), loc(0, loc_sd);
+        std::vector<double> px, py;
+        for (int i = 0; i < 15; ++i)
+            for (int j = 0; j < 15; ++j) px.push_back(30.0 * i), py.push_back(30.0 * j);
+        n = static_cast<int>(px.size());
+        for (int t = 0; t < frames; ++t)
+            for (int k = 0; k < n; ++k) {
+                if (t > 0) px[k] += step(rng), py[k] += step(rng);
+                f.push_back(t), x.push_back(px[k] + loc(rng)), y.push_back(py[k] + loc(rng));
+            }
+    }
+};
+
+TEST(LinkLapMotion, LearnsTheStepAndLocalisationScaleOfKnownWalks) {
+    const Walks w(0.7, 0.2);
+    const auto r = link(w.f, w.x, w.y, Options{});
+    ASSERT_TRUE(r.scale.learnt);
+    EXPECT_GT(r.scale.pairs, 10000);
+    // lag-1 per-axis variance: 0.49 + 2 x 0.04 = 0.57
+    EXPECT_NEAR(r.scale.disp_var, 0.57, 0.57 * 0.06);
+    EXPECT_NEAR(r.scale.step_var, 0.49, 0.49 * 0.15);
+    EXPECT_NEAR(std::sqrt(r.scale.meas_var), 0.2, 0.06);
+    // Every walker is one track.
+    std::set<int64_t> ids(r.track.begin(), r.track.end());
+    EXPECT_EQ(static_cast<int>(ids.size()), w.n);
+    // The search radius follows the scale: gate_sigma x sqrt(2 x S) with S
+    // about 0.57 px^2 (about 3.2 px), nowhere near the 30 px spacing.
+    EXPECT_GT(r.max_search_radius, 2.5);
+    EXPECT_LT(r.max_search_radius, 8.0);
+
+    // Ten times the step: the radius grows with it.
+    const Walks fast(2.0, 0.2);
+    const auto rf = link(fast.f, fast.x, fast.y, Options{});
+    EXPECT_NEAR(rf.scale.disp_var, 4.08, 4.08 * 0.06);
+    EXPECT_GT(rf.max_search_radius, 2.5 * r.max_search_radius);
+}
+
+TEST(LinkLapMotion, LearntBrownianGateIsGateSigmaTimesTheRmsStep) {
+    const Walks w(0.7, 0.0, 30);
+    Options o;
+    o.motion = Motion::Brownian;
+    const auto r = link(w.f, w.x, w.y, o);
+    EXPECT_NEAR(r.max_search_radius, 3.0 * std::sqrt(2 * 0.49), 0.15);
+    o.max_distance = 2.0; // stated: the gate
+    EXPECT_EQ(link(w.f, w.x, w.y, o).max_search_radius, 2.0);
+}
+
+TEST(LinkLapMotion, MaxDistanceCapsTheLearntRadius) {
+    const Walks w(2.0, 0.2, 20);
+    Options o;
+    o.max_distance = 3.0;
+    const auto r = link(w.f, w.x, w.y, o);
+    EXPECT_LE(r.max_search_radius, 3.0);
+    // A cap below the steps cuts tracks: more than one per walker.
+    std::set<int64_t> ids(r.track.begin(), r.track.end());
+    EXPECT_GT(static_cast<int>(ids.size()), w.n);
+}
+
+TEST(LinkLapMotion, EmptyAndTinyInputs) {
+    for (const Motion m : {Motion::Imm, Motion::ConstantVelocity, Motion::Brownian}) {
+        Options o;
+        o.motion = m;
+        EXPECT_TRUE(link({}, {}, {}, o).track.empty());
+        const auto one = link({4}, {1}, {1}, o);
+        EXPECT_EQ(one.track, (std::vector<int64_t>{0}));
+        EXPECT_FALSE(one.scale.learnt);
+        // Two points in one frame: two tracks.
+        EXPECT_EQ(link({0, 0}, {1, 2}, {1, 1}, o).track, (std::vector<int64_t>{0, 1}));
+        // A 1 px step with nothing to learn from: the fallback (1 px per axis) links it.
+        const auto two = link({0, 1}, {5, 6}, {5, 5}, o);
+        EXPECT_EQ(two.track, (std::vector<int64_t>{0, 0}));
+        // Frames that skip: only gap closing can join them.
+        const auto gap = link({0, 2}, {5, 5.5}, {5, 5}, o);
+        EXPECT_EQ(gap.track, (std::vector<int64_t>{0, 0}));
+        EXPECT_EQ(gap.gap_closures, 1);
+    }
+}
+
+TEST(LinkLapMotion, NonFiniteCoordinatesAreRefusedNamingTheRow) {
+    try {
+        link({0, 1}, {1, std::nan("")}, {1, 1}, Options{});
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("row 1 (frame 1)"), std::string::npos) << e.what();
+    }
 }
 
 TEST(LinkLap, PluginKeepsColumnsAndAddsTrackIds) {
