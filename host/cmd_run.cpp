@@ -50,8 +50,9 @@ struct Prepared {
 };
 
 // `recipe` is read from args.recipe unless given (spotflow simulate builds
-// its own).
-std::unique_ptr<Prepared> prepare(const RecipeArgs& args, std::optional<Recipe> given = std::nullopt) {
+// its own). `check_only`: unbound inputs are listed, not errors (validate).
+std::unique_ptr<Prepared> prepare(const RecipeArgs& args, std::optional<Recipe> given = std::nullopt,
+                                  bool check_only = false) {
     auto p = std::make_unique<Prepared>();
     for (const auto& dir : default_plugin_folders()) p->registry.add_folder(dir);
     Recipe recipe = given ? std::move(*given) : load_recipe_file(args.recipe);
@@ -59,6 +60,7 @@ std::unique_ptr<Prepared> prepare(const RecipeArgs& args, std::optional<Recipe> 
     ResolveOptions opt;
     opt.inputs = parse_inputs(args.inputs);
     opt.seed = args.seed;
+    opt.defer_unbound = check_only;
     p->graph = resolve_recipe(recipe, p->registry, opt);
     return p;
 }
@@ -75,9 +77,20 @@ void write_json_atomically(const fs::path& path, const nlohmann::json& j) {
 
 } // namespace
 
+// Structure, params and wiring are checked whatever is bound; the inputs
+// left to bind are listed, so a recipe can be checked before its data exist.
 int validate(const RecipeArgs& args) {
-    auto p = prepare(args);
-    fmt::print("{}: ok ({} nodes, {} edges)\n", args.recipe, p->graph.nodes.size(), p->graph.edges.size());
+    auto p = prepare(args, std::nullopt, /*check_only=*/true);
+    const auto& g = p->graph;
+    fmt::print("{}: ok ({} nodes, {} edges)\n", args.recipe, g.nodes.size(), g.edges.size());
+    if (g.unbound.empty()) return kOk;
+    fmt::print("inputs still to bind (spotflow run {} --input NAME=PATH ...):\n", args.recipe);
+    for (const auto& u : g.unbound) {
+        std::string used;
+        for (const auto& n : u.nodes) used += (used.empty() ? "" : ", ") + n;
+        fmt::print("  {} ({}{})\n", u.name, u.optional ? "optional: its nodes are skipped if unbound" : "required",
+                   used.empty() ? "; no node uses it" : "; used by " + used);
+    }
     return kOk;
 }
 
@@ -132,14 +145,21 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     std::signal(SIGINT, SIG_DFL);
     record.result = &result;
 
+    record.published = outputs.published();
     if (result.status != ExecuteResult::Status::Ok) {
+        // Unpublished outputs go; what a node published mid-run (a
+        // checkpoint) was final when published and stays.
         outputs.rollback();
+        record.outputs = record.published;
         write_json_atomically(out_dir / "run.json", make_run_json(record));
+        const std::string kept = record.published.empty()
+                                     ? "no output was kept"
+                                     : fmt::format("only the {} published output(s) were kept", record.published.size());
         if (result.status == ExecuteResult::Status::Interrupted) {
-            print_error("interrupted; no output was kept (see run.json)");
+            print_error(fmt::format("interrupted; {} (see run.json)", kept));
             return kInterrupted;
         }
-        print_error(result.error);
+        print_error(record.published.empty() ? result.error : fmt::format("{} ({}, see run.json)", result.error, kept));
         return kRunFailed;
     }
 

@@ -14,6 +14,13 @@ public:
     explicit UserError(const std::string& message) : std::runtime_error(message) {}
 };
 
+// A file the host could not write or move (disk full, permissions): still
+// the user's to fix, but reported to a plugin as SPOTFLOW_ERR_IO.
+class IoError : public UserError {
+public:
+    explicit IoError(const std::string& message) : UserError(message) {}
+};
+
 // Several independent problems found in one pass (e.g. recipe validation);
 // what() is the first, all() lists every one.
 class UserErrors : public UserError {

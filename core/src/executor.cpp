@@ -179,7 +179,7 @@ Executor::Impl::Impl(const ResolvedGraph& gr, const PluginRegistry& registry, Ou
         n->impl = this;
         n->spec = &spec;
         n->vt = spec.plugin->desc->node;
-        n->host = std::make_unique<NodeHost>(spec.id, &run, p.get(), graph.seed);
+        n->host = std::make_unique<NodeHost>(spec.id, &run, p.get(), graph.seed, spec.plugin);
         n->host->input_sources.resize(spec.plugin->desc->n_inputs);
         n->targets.resize(spec.plugin->desc->n_outputs);
         n->tokens = n->tokens_total = tokens;
@@ -404,10 +404,12 @@ ExecuteResult Executor::run() {
     }
     for (size_t i = created; i-- > 0;) im.nodes[i]->vt->destroy(im.nodes[i]->self);
 
-    for (auto& n : im.nodes)
+    for (auto& n : im.nodes) {
         result.nodes.push_back({n->spec->id, n->spec->plugin->desc->id, n->busy,
                                 n->started ? std::chrono::duration<double>(n->last - n->first).count() : 0.0,
                                 n->packets_in, n->packets_out, n->max_in_flight});
+        for (const PluginInfo* loss : n->host->losses()) result.losses.push_back({n->spec->id, loss});
+    }
     result.wall_seconds = seconds_since(t0);
     if (!im.run.error.empty()) {
         result.status = im.run.interrupted ? ExecuteResult::Status::Interrupted : ExecuteResult::Status::Failed;

@@ -47,11 +47,18 @@ struct NodeReport {
     size_t max_chunks_in_flight = 0; // sources: the most tokens taken at once
 };
 
+// A loss plugin a node created through create_loss (for run.json).
+struct LossUse {
+    std::string node;
+    const PluginInfo* plugin = nullptr;
+};
+
 struct ExecuteResult {
     enum class Status { Ok, Failed, Interrupted } status = Status::Ok;
     std::string error;       // one line, naming the node
     std::string failed_node;
     std::vector<NodeReport> nodes;
+    std::vector<LossUse> losses; // by node, in order of first use
     double wall_seconds = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "node_host.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -55,7 +56,8 @@ const char* status_name(spotflow_status s) {
 
 namespace {
 
-NodeHost& self(const spotflow_host* h) { return *static_cast<NodeHost*>(h->host_data); }
+const HostBinding& binding(const spotflow_host* h) { return *static_cast<const HostBinding*>(h->host_data); }
+NodeHost& self(const spotflow_host* h) { return *binding(h).node; }
 
 void svc_log(const spotflow_host* h, spotflow_log_level level, const char* message) {
     auto& n = self(h);
@@ -85,7 +87,7 @@ spotflow_status svc_output_path(const spotflow_host* h, const char* name, char* 
     auto& n = self(h);
     if (!name || !buf) return SPOTFLOW_ERR_INVALID_ARGUMENT;
     try {
-        const std::string p = n.run->outputs->claim(name).string();
+        const std::string p = n.run->outputs->claim(name, n.node_id).string();
         if (p.size() + 1 > size) {
             svc_set_error(h, SPOTFLOW_ERR_IO, fmt::format("output path for '{}' needs {} bytes", name, p.size() + 1).c_str());
             return SPOTFLOW_ERR_IO;
@@ -114,9 +116,22 @@ spotflow_status svc_create_loss(const spotflow_host* h, const char* plugin_id, c
         const auto errors = info->params_schema->validate(params);
         if (!errors.empty())
             throw UserError(fmt::format("loss '{}' params: {}: {}", plugin_id, errors.front().pointer, errors.front().message));
-        void* loss = info->desc->loss->create(h, params.dump().c_str());
+        // The loss gets a table of its own, so that its plugin_dir is its
+        // own library's folder; everything else reaches this node.
+        LossHost* lh = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(n.loss_mu);
+            lh = &n.loss_hosts.emplace_back();
+            lh->binding = {&n, info};
+            fill_host_table(lh->table, &lh->binding);
+            if (std::find(n.losses_used.begin(), n.losses_used.end(), info) == n.losses_used.end())
+                n.losses_used.push_back(info);
+        }
+        void* loss = info->desc->loss->create(&lh->table, params.dump().c_str());
         if (!loss) return n.error_status ? n.error_status : SPOTFLOW_ERR_INVALID_ARGUMENT;
-        out->loss = info->desc->loss;
+        // The host's copy, widened: a 1.0 loss's table is shorter than this
+        // header's, and a trainer must find NULL, not garbage, past its end.
+        out->loss = info->loss_vtable.get();
         out->self = loss;
         return SPOTFLOW_OK;
     } catch (const std::exception& e) {
@@ -142,12 +157,32 @@ double svc_branch_seconds(const spotflow_host* h, int32_t port, int32_t edge) {
     return n.branch_seconds ? n.branch_seconds(port, edge) : -1.0;
 }
 
+spotflow_status svc_publish_output(const spotflow_host* h, const char* name) {
+    auto& n = self(h);
+    if (!name) return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    try {
+        n.run->outputs->publish(name, n.node_id);
+        if (n.run->log) n.run->log(n.node_id, SPOTFLOW_LOG_DEBUG, fmt::format("published {}", name));
+        return SPOTFLOW_OK;
+    } catch (const IoError& e) {
+        svc_set_error(h, SPOTFLOW_ERR_IO, e.what());
+        return SPOTFLOW_ERR_IO;
+    } catch (const std::exception& e) {
+        svc_set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        return SPOTFLOW_ERR_INVALID_ARGUMENT;
+    }
+}
+
+const char* svc_plugin_dir(const spotflow_host* h) {
+    const PluginInfo* p = binding(h).plugin;
+    return p ? p->folder.c_str() : "";
+}
+
 } // namespace
 
-NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_t run_seed)
-    : node_id(std::move(id)), run(run_state), progress(p), seed(node_seed(run_seed, node_id)) {
+void fill_host_table(spotflow_host& table, HostBinding* b) {
     table.abi = SPOTFLOW_ABI_VERSION_INIT;
-    table.host_data = this;
+    table.host_data = b;
     table.log = svc_log;
     table.progress = svc_progress;
     table.is_cancelled = svc_is_cancelled;
@@ -159,6 +194,19 @@ NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_
     table.input_count = svc_input_count;
     table.input_source = svc_input_source;
     table.branch_seconds = svc_branch_seconds;
+    // 1.1
+    table.publish_output = svc_publish_output;
+    table.plugin_dir = svc_plugin_dir;
+}
+
+NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_t run_seed, const PluginInfo* plugin)
+    : binding{this, plugin}, node_id(std::move(id)), run(run_state), progress(p), seed(node_seed(run_seed, node_id)) {
+    fill_host_table(table, &binding);
+}
+
+std::vector<const PluginInfo*> NodeHost::losses() {
+    std::lock_guard<std::mutex> lock(loss_mu);
+    return losses_used;
 }
 
 std::string NodeHost::failure_message(spotflow_status status, const char* during) {

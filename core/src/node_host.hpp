@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -36,14 +37,38 @@ struct RunState {
     void note_interrupt();
 };
 
-// One node's host table. `table` must stay the first member: the plugin
-// gets &table and the services find the NodeHost from table.host_data.
+struct NodeHost;
+
+// What a host table's host_data points to: the node whose services it
+// reaches, and the plugin it was made for (the node's own, or a loss the
+// node created), whose folder plugin_dir reports.
+struct HostBinding {
+    NodeHost* node = nullptr;
+    const PluginInfo* plugin = nullptr;
+};
+
+// A host table with its binding, for a loss instance a node creates.
+struct LossHost {
+    spotflow_host table{};
+    HostBinding binding;
+};
+
+// One node's host table. The plugin gets &table; the services find the
+// NodeHost through table.host_data (a HostBinding).
 struct NodeHost {
     spotflow_host table{};
+    HostBinding binding;
     std::string node_id;
     RunState* run = nullptr;
     NodeProgress* progress = nullptr;
     uint64_t seed = 0;
+
+    // Losses created through create_loss: their host tables (stable
+    // addresses, alive until this NodeHost goes) and, for run.json, which
+    // loss plugins this node used, in order of first use.
+    std::mutex loss_mu;
+    std::deque<LossHost> loss_hosts;
+    std::vector<const PluginInfo*> losses_used;
 
     std::vector<std::vector<std::string>> input_sources; // per input port, per edge: "node.port"
     std::function<double(int32_t, int32_t)> branch_seconds; // set by the executor
@@ -52,14 +77,21 @@ struct NodeHost {
     std::string error;             // last set_error message
     spotflow_status error_status = 0;
 
-    NodeHost(std::string id, RunState* run, NodeProgress* progress, uint64_t run_seed);
+    // `plugin` is the node's plugin (for plugin_dir); may be null in tests.
+    NodeHost(std::string id, RunState* run, NodeProgress* progress, uint64_t run_seed,
+             const PluginInfo* plugin = nullptr);
     NodeHost(const NodeHost&) = delete;
     NodeHost& operator=(const NodeHost&) = delete;
 
     // The message for a failing status: what the plugin said, or a generic
     // line if it said nothing.
     std::string failure_message(spotflow_status status, const char* during);
+    // The loss plugins used so far. Thread-safe.
+    std::vector<const PluginInfo*> losses();
 };
+
+// Fills every service of a host table bound to `binding`, and its ABI.
+void fill_host_table(spotflow_host& table, HostBinding* binding);
 
 // splitmix64 of the run seed and the node id: independent, reproducible
 // per-node streams.

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -82,6 +83,21 @@ std::string PluginInfo::library_sha256() const {
     return h;
 }
 
+size_t loss_vtable_bytes(uint32_t abi_minor) {
+    // 1.0's table: create, compute, parameter_count, parameter, destroy.
+    // A minor that appends to spotflow_loss_vtable adds its size here.
+    constexpr size_t k1_0 = offsetof(spotflow_loss_vtable, destroy) + sizeof(void (*)(void*));
+    static_assert(k1_0 <= sizeof(spotflow_loss_vtable), "the 1.0 loss vtable is a prefix of this one");
+    return abi_minor == 0 ? k1_0 : sizeof(spotflow_loss_vtable);
+}
+
+std::unique_ptr<spotflow_loss_vtable> widen_loss_vtable(const spotflow_loss_vtable& v, uint32_t abi_minor) {
+    auto out = std::make_unique<spotflow_loss_vtable>();
+    std::memset(static_cast<void*>(out.get()), 0, sizeof *out);
+    std::memcpy(static_cast<void*>(out.get()), &v, std::min(loss_vtable_bytes(abi_minor), sizeof *out));
+    return out;
+}
+
 std::string check_descriptor(const spotflow_plugin_desc& d) {
     if (!valid_id(d.id)) return fmt::format("invalid plugin id '{}' (want dotted lower-case, e.g. detect.wavelet)",
                                             d.id ? d.id : "");
@@ -90,6 +106,7 @@ std::string check_descriptor(const spotflow_plugin_desc& d) {
     if (!d.summary || !*d.summary) return fmt::format("plugin '{}' has no summary", d.id);
     if (!d.kind || !kKinds.count(d.kind)) return fmt::format("plugin '{}' has an unknown kind '{}'", d.id, d.kind ? d.kind : "");
     const bool loss = std::strcmp(d.kind, "loss") == 0;
+    // Only 1.0 fields are read here, so any 1.x library can be checked.
     if (loss) {
         if (!d.loss || d.node) return fmt::format("loss plugin '{}' must set the loss vtable and only it", d.id);
         const auto& v = *d.loss;
@@ -206,6 +223,9 @@ void PluginRegistry::add_library(const fs::path& file) {
         info->library = lib;
         info->desc = d;
         info->path = file;
+        info->folder = fs::absolute(file, ec).parent_path().lexically_normal().string();
+        info->abi = abi;
+        if (d->loss) info->loss_vtable = widen_loss_vtable(*d->loss, abi.minor);
         try {
             info->params_schema = std::make_unique<JsonSchema>(nlohmann::json::parse(d->params_schema));
         } catch (const std::exception& e) {

@@ -23,7 +23,14 @@ struct PluginInfo {
     std::shared_ptr<LoadedLibrary> library; // keeps desc and its vtables alive
     const spotflow_plugin_desc* desc = nullptr;
     std::filesystem::path path;
+    std::string folder; // absolute folder of the library, for host->plugin_dir
     std::unique_ptr<JsonSchema> params_schema;
+    // The ABI the library declares in spotflow_entry. The host reads the
+    // library's descriptors and vtables only up to abi.minor.
+    spotflow_abi_version abi{SPOTFLOW_ABI_MAJOR, 0};
+    // Loss plugins: the vtable as trainers get it from create_loss, this
+    // host's full size, with the functions an older minor lacks NULL.
+    std::unique_ptr<spotflow_loss_vtable> loss_vtable;
 
     bool is_source() const { return desc->node && desc->n_inputs == 0; }
     bool is_loss() const { return desc->loss != nullptr; }
@@ -80,5 +87,13 @@ std::vector<std::filesystem::path> default_plugin_folders();
 // Checks a descriptor's own consistency; returns the reason it is invalid,
 // or "" if it is fine.
 std::string check_descriptor(const spotflow_plugin_desc& d);
+
+// How many bytes of a loss vtable a library built for ABI minor `abi_minor`
+// provides: what the host may read of it.
+size_t loss_vtable_bytes(uint32_t abi_minor);
+
+// A copy of `v` as a library of ABI minor `abi_minor` laid it out, widened to
+// this host's spotflow_loss_vtable: fields added after that minor are NULL.
+std::unique_ptr<spotflow_loss_vtable> widen_loss_vtable(const spotflow_loss_vtable& v, uint32_t abi_minor);
 
 } // namespace spotflow

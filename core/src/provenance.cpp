@@ -36,13 +36,21 @@ nlohmann::json make_run_json(const RunRecord& r) {
     j["seed"] = r.graph->seed;
     j["wall_seconds"] = res.wall_seconds;
     j["recipe"] = r.graph->resolved_recipe;
+    // Every library whose code ran: each node's plugin, then each loss a
+    // node created (a trainer's loss changes its result as much as the
+    // trainer does), with the node that used it.
+    const auto library = [](const std::string& node, const PluginInfo& p) {
+        return json{{"node", node},
+                    {"plugin", p.desc->id},
+                    {"kind", p.desc->kind},
+                    {"version", p.desc->version},
+                    {"abi", fmt::format("{}.{}", p.abi.major, p.abi.minor)},
+                    {"library", p.path.string()},
+                    {"sha256", p.library_sha256()}};
+    };
     j["plugins"] = json::array();
-    for (const auto& n : r.graph->nodes)
-        j["plugins"].push_back({{"node", n.id},
-                                {"plugin", n.plugin->desc->id},
-                                {"version", n.plugin->desc->version},
-                                {"library", n.plugin->path.string()},
-                                {"sha256", n.plugin->library_sha256()}});
+    for (const auto& n : r.graph->nodes) j["plugins"].push_back(library(n.id, *n.plugin));
+    for (const auto& l : res.losses) j["plugins"].push_back(library(l.node, *l.plugin));
     j["nodes"] = json::array();
     for (const auto& n : res.nodes)
         j["nodes"].push_back({{"id", n.id},
@@ -52,6 +60,10 @@ nlohmann::json make_run_json(const RunRecord& r) {
                               {"packets_in", n.packets_in},
                               {"packets_out", n.packets_out}});
     j["outputs"] = r.outputs;
+    j["published"] = r.published;
+    if (res.status != ExecuteResult::Status::Ok && !r.published.empty())
+        j["kept_after_failure"] = fmt::format("{} published output(s) kept: published mid-run, they are final",
+                                              r.published.size());
     return j;
 }
 

@@ -18,7 +18,8 @@ struct RunRecord {
     int threads = 1;
     const ResolvedGraph* graph = nullptr;
     const ExecuteResult* result = nullptr;
-    std::vector<std::string> outputs;
+    std::vector<std::string> outputs;   // the files the run leaves (a failed run: the published ones)
+    std::vector<std::string> published; // outputs published mid-run (host->publish_output), in order
 };
 
 nlohmann::json make_run_json(const RunRecord& record);

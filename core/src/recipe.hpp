@@ -54,11 +54,26 @@ struct ResolvedGraph {
     std::map<std::string, std::string> inputs; // bound input -> absolute path
     uint64_t seed = 0;
     nlohmann::json resolved_recipe; // for run.json
+
+    // With ResolveOptions::defer_unbound: the declared inputs nothing binds
+    // (no --input, no default), and whether each is optional, with the
+    // nodes whose params refer to it. Empty otherwise.
+    struct Unbound {
+        std::string name;
+        bool optional = false;
+        std::vector<std::string> nodes;
+    };
+    std::vector<Unbound> unbound;
 };
 
 struct ResolveOptions {
     std::map<std::string, std::string> inputs; // NAME -> PATH from the command line
     std::optional<uint64_t> seed;
+    // Checking only (spotflow validate): an unbound input is no error; its
+    // ${inputs.NAME} stays as written, every node is checked (none is
+    // dropped for an unbound optional input) and ResolvedGraph::unbound
+    // lists it. The graph is then not meant to be executed.
+    bool defer_unbound = false;
 };
 
 // Loads the recipe's plugin_paths into the registry, then checks everything:

@@ -47,8 +47,11 @@ void collect_refs(const nlohmann::json& v, std::set<std::string>& out) {
     }
 }
 
+// `deferred`: if set, an unbound input is left as written and recorded
+// there (input -> node ids) instead of being a problem.
 void substitute(nlohmann::json& v, const std::map<std::string, std::string>& bound, const std::string& pointer,
-                const std::set<std::string>& declared, Problems& problems, const std::string& node_id) {
+                const std::set<std::string>& declared, Problems& problems, const std::string& node_id,
+                std::map<std::string, std::set<std::string>>* deferred) {
     if (v.is_string()) {
         const std::string s = v.get<std::string>();
         std::string out;
@@ -61,8 +64,13 @@ void substitute(nlohmann::json& v, const std::map<std::string, std::string>& bou
                 problems.add(pointer, fmt::format("refers to ${{inputs.{}}} but the recipe declares no input '{}' (node \"{}\")",
                                                   name, name, node_id));
             } else if (const auto b = bound.find(name); b == bound.end()) {
-                problems.add(pointer, fmt::format("input '{}' is not bound: pass --input {}=PATH (node \"{}\")", name,
-                                                  name, node_id));
+                if (deferred) {
+                    (*deferred)[name].insert(node_id);
+                    out += it->str();
+                } else {
+                    problems.add(pointer, fmt::format("input '{}' is not bound: pass --input {}=PATH (node \"{}\")",
+                                                      name, name, node_id));
+                }
             } else {
                 out += b->second;
             }
@@ -70,10 +78,11 @@ void substitute(nlohmann::json& v, const std::map<std::string, std::string>& bou
         out += s.substr(last);
         v = out;
     } else if (v.is_object()) {
-        for (auto& [k, x] : v.items()) substitute(x, bound, join_pointer(pointer, k), declared, problems, node_id);
+        for (auto& [k, x] : v.items())
+            substitute(x, bound, join_pointer(pointer, k), declared, problems, node_id, deferred);
     } else if (v.is_array()) {
         for (size_t i = 0; i < v.size(); ++i)
-            substitute(v[i], bound, join_pointer(pointer, std::to_string(i)), declared, problems, node_id);
+            substitute(v[i], bound, join_pointer(pointer, std::to_string(i)), declared, problems, node_id, deferred);
     }
 }
 
@@ -138,8 +147,9 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
 
     // Nodes that use an unbound optional input are dropped, with whatever
     // then lacks a required input because of them.
+    // When only checking (defer_unbound), every node is kept and checked.
     std::vector<bool> dropped(nodes.size(), false);
-    for (size_t i = 0; i < nodes.size(); ++i) {
+    for (size_t i = 0; i < nodes.size() && !options.defer_unbound; ++i) {
         std::set<std::string> refs;
         collect_refs(nodes[i].value("params", nlohmann::json::object()), refs);
         for (const auto& r : refs)
@@ -154,6 +164,7 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
     }
 
     // Plugins and params.
+    std::map<std::string, std::set<std::string>> deferred; // unbound input -> nodes using it
     std::vector<const PluginInfo*> plugin(nodes.size(), nullptr);
     std::vector<nlohmann::json> params(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
@@ -177,7 +188,7 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
         plugin[i] = info;
         params[i] = nodes[i].value("params", nlohmann::json::object());
         const std::string pointer = fmt::format("nodes/{}/params", i);
-        substitute(params[i], g.inputs, pointer, declared, problems, id);
+        substitute(params[i], g.inputs, pointer, declared, problems, id, options.defer_unbound ? &deferred : nullptr);
         info->params_schema->fill_defaults(params[i]);
         for (const auto& e : info->params_schema->validate(params[i]))
             problems.add(join_pointer(pointer, e.pointer), fmt::format("{} (node \"{}\", plugin {})", e.message, id, pid));
@@ -300,6 +311,14 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
         if (g.inputs.count(name)) resolved["inputs"][name]["bound"] = g.inputs[name];
     }
     g.resolved_recipe = std::move(resolved);
+    if (options.defer_unbound)
+        for (const auto& name : declared) {
+            if (g.inputs.count(name)) continue;
+            const auto d = deferred.find(name);
+            g.unbound.push_back({name, optional_inputs.count(name) > 0,
+                                 d == deferred.end() ? std::vector<std::string>{}
+                                                     : std::vector<std::string>(d->second.begin(), d->second.end())});
+        }
     return g;
 }
 

@@ -28,6 +28,9 @@ SPOTFLOW_ABI_LAYOUT(EXPECT_LP64)
 
 // Numbers that cross the ABI are frozen as well.
 static_assert(SPOTFLOW_ABI_MAJOR == 1, "ABI major");
+static_assert(SPOTFLOW_ABI_MINOR >= 1, "ABI minor: 1.1 added publish_output, plugin_dir and the probability type");
+static_assert(std::string_view(SPOTFLOW_TYPE_PROBABILITY) == "probability" && std::string_view(SPOTFLOW_TYPE_MASK) == "mask",
+              "port types");
 static_assert(std::string_view(SPOTFLOW_ENTRY_SYMBOL) == "spotflow_entry", "entry symbol");
 static_assert(SPOTFLOW_OK == 0 && SPOTFLOW_DONE == 1 && SPOTFLOW_ERR_INVALID_ARGUMENT == -1 &&
                   SPOTFLOW_ERR_IO == -2 && SPOTFLOW_ERR_FORMAT == -3 && SPOTFLOW_ERR_UNSUPPORTED == -4 &&

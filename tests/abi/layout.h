@@ -2,7 +2,9 @@
  * (expression, expected value) pairs. all_headers.c records the values a C
  * compiler computes, abi_layout_test.cpp those of a C++ compiler, and the
  * test checks both against the expected ones. Changing any of them breaks
- * every built plugin: it needs SPOTFLOW_ABI_MAJOR + 1. */
+ * every built plugin: it needs SPOTFLOW_ABI_MAJOR + 1. A minor only appends:
+ * a struct the host allocates (spotflow_host) grows at its end, so its 1.0
+ * size is where the first 1.1 member sits. */
 #ifndef SPOTFLOW_TESTS_ABI_LAYOUT_H
 #define SPOTFLOW_TESTS_ABI_LAYOUT_H
 
@@ -33,7 +35,8 @@
     X(offsetof(spotflow_packet, tensor), 56)                    \
     X(offsetof(spotflow_packet, schema), 64)                    \
     X(offsetof(spotflow_packet, array), 136)                    \
-    X(sizeof(spotflow_host), 104)                               \
+    X(offsetof(spotflow_host, publish_output), 104)             \
+    X(offsetof(spotflow_host, plugin_dir), 112)                 \
     X(offsetof(spotflow_host, log), 16)                         \
     X(offsetof(spotflow_host, set_error), 40)                   \
     X(offsetof(spotflow_host, create_loss), 72)                 \

@@ -27,7 +27,7 @@ one_line() {
   if [[ $n -eq 1 ]]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL $name: $n lines of error output"; "$@" 2>&1 | head; fi
 }
 
-expect version 0 '^spotflow [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.0\)' -- "$SPOTFLOW" --version
+expect version 0 '^spotflow [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.1\)' -- "$SPOTFLOW" --version
 expect help 0 'run.*Run a recipe' -- "$SPOTFLOW" --help
 expect run-help 0 '--threads' -- "$SPOTFLOW" run --help
 expect plugins 0 'test\.movie_source +1\.0\.0 +source' -- "$SPOTFLOW" plugins
@@ -79,7 +79,7 @@ one_line midstream-one-line "$SPOTFLOW" run "$R/chain.json" --out "$T/mid2" --se
 # Libraries the loader refuses are reported by path and reason; the rest load.
 export SPOTFLOW_PLUGIN_PATH=$BAD:$PLUGINS
 expect bad-no-entry 0 "skipped .*bad_no_entry.so: not a spotflow plugin: no 'spotflow_entry' symbol" -- "$SPOTFLOW" plugins
-expect bad-abi 0 "skipped .*bad_abi_major.so: built for plugin ABI 2.0, this host speaks 1.0" -- "$SPOTFLOW" plugins
+expect bad-abi 0 "skipped .*bad_abi_major.so: built for plugin ABI 2.0, this host speaks 1.1" -- "$SPOTFLOW" plugins
 expect bad-desc 0 "skipped .*bad_descriptor.so: invalid plugin id 'Bad.Id'" -- "$SPOTFLOW" plugins
 expect still-loads 0 'test\.summary' -- "$SPOTFLOW" plugins
 

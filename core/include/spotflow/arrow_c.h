@@ -13,6 +13,14 @@
  *  - A released struct has release == NULL. Moving a struct is a bitwise copy
  *    followed by setting the source's release to NULL.
  *  - Data is immutable once published.
+ *
+ * In spotflow (see packet.h): a schema and array passed to emit belong to
+ * the host from then on; the host calls each one's release exactly once,
+ * after the last consumer's process call for the packet has returned (or
+ * before emit returns, if emit refuses the packet), on any of its threads,
+ * and always before any instance's destroy. A consumer borrows them for the
+ * process call and never calls release. release callbacks must therefore be
+ * thread-safe with respect to the producing instance.
  */
 #ifndef ARROW_C_DATA_INTERFACE
 #define ARROW_C_DATA_INTERFACE

@@ -21,13 +21,17 @@ extern "C" {
 #endif
 
 /* The tensors of one evaluation. All CPU, float32 unless a plugin's README
- * says otherwise; all borrowed for the duration of the call. */
+ * says otherwise; all owned by the caller and borrowed for the duration of
+ * the call (the loss keeps no pointer into them and calls no deleter). */
 typedef struct spotflow_loss_io {
     const DLTensor* const* predictions; /* network outputs, n_predictions of them */
     const DLTensor* const* targets;     /* ground truth, layout per plugin */
     int32_t n_predictions;
     int32_t n_targets;
-    const DLTensor* mask;               /* optional: 0 = ignore this element; NULL = use all */
+    /* mask: optional weights, 0 = ignore this element, 1 = use it; NULL =
+     * use all. Not a "mask" port's labels: a trainer turns a label mask's
+     * -1 (ignore, plugin.h) into 0 here. */
+    const DLTensor* mask;
     /* gradients: n_predictions tensors the caller allocated with the shapes
      * of the predictions (float32, compact); the loss overwrites them with
      * dloss/dprediction. NULL to skip the gradient. */
@@ -35,16 +39,21 @@ typedef struct spotflow_loss_io {
 } spotflow_loss_io;
 
 typedef struct spotflow_loss_vtable {
-    /* create: as spotflow_node_vtable::create. [main-thread] */
+    /* create: as spotflow_node_vtable::create; host is the loss's own table,
+     * valid until destroy returns. Called by the host inside the trainer's
+     * create_loss; the instance returned belongs to the trainer.
+     * [the thread of the create_loss call] */
     void* (*create)(const spotflow_host* host, const char* params_json);
 
     /* compute: the scalar loss into *loss (mean over the batch, as each
      * plugin documents) and, if io->gradients is set, the gradients; also
-     * accumulates (+=) the gradients of the learnable parameters.
+     * accumulates (+=) the gradients of the learnable parameters. io and
+     * loss are the caller's, borrowed for the call.
      * [any thread, never concurrently for one instance] */
     spotflow_status (*compute)(void* self, const spotflow_loss_io* io, double* loss);
 
-    /* parameter_count: how many learnable parameter tensors; 0 for most.
+    /* parameter_count: how many learnable parameter tensors; 0 for most. No
+     * ownership crosses.
      * [any thread, never concurrently for one instance] */
     int32_t (*parameter_count)(void* self);
 
@@ -54,11 +63,13 @@ typedef struct spotflow_loss_vtable {
      * [any thread, never concurrently for one instance] */
     spotflow_status (*parameter)(void* self, int32_t i, DLTensor** value, DLTensor** gradient);
 
-    /* destroy: [main-thread] */
+    /* destroy: frees the instance; called by its trainer, once, before the
+     * trainer's own destroy returns. [the trainer's destroy thread] */
     void (*destroy)(void* self);
 } spotflow_loss_vtable;
 
-/* A live loss, as create_loss hands it to a trainer. */
+/* A live loss, as create_loss hands it to a trainer: the trainer owns self
+ * (and destroys it); loss is a host-owned vtable (see create_loss). */
 typedef struct spotflow_loss_instance {
     const spotflow_loss_vtable* loss;
     void* self;

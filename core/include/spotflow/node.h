@@ -28,8 +28,8 @@
 extern "C" {
 #endif
 
-/* Where a node sends what it produces. Valid only during the call it was
- * passed to. */
+/* Where a node sends what it produces. Owned by the host; valid only during
+ * the call it was passed to (do not keep it). */
 typedef struct spotflow_emitter {
     void* host_data; /* opaque to the plugin */
 
@@ -37,8 +37,10 @@ typedef struct spotflow_emitter {
      * outputs). Ownership of the packet's tensor (its deleter) and of its
      * schema and array (their release callbacks) passes to the host whether
      * emit succeeds or not; the packet struct itself stays the caller's.
+     * When the host calls the deleter and release callbacks: packet.h.
      * A non-zero return means the run is stopping: return it.
-     * [thread: the thread of the call the emitter was passed to] */
+     * [thread: the thread of the call the emitter was passed to, during
+     * that call] */
     spotflow_status (*emit)(const struct spotflow_emitter* out, int32_t port, spotflow_packet* packet);
 } spotflow_emitter;
 
@@ -47,7 +49,7 @@ typedef struct spotflow_input {
     int32_t port;       /* index into the descriptor's inputs */
     int32_t edge;       /* which of the port's edges, from 0, in recipe order;
                            always 0 unless the port is SPOTFLOW_PORT_MULTIPLE */
-    const char* source; /* the upstream "node.port"; valid during the call */
+    const char* source; /* the upstream "node.port"; host-owned, valid during the call */
 } spotflow_input;
 
 typedef struct spotflow_node_vtable {
@@ -55,32 +57,38 @@ typedef struct spotflow_node_vtable {
      * validated against the plugin's schema and completed with its defaults.
      * The host table outlives the instance. Returns NULL on failure, after
      * host->set_error. Open files and check inputs here, so errors surface
-     * before any data flows.
+     * before any data flows. params_json is borrowed for the call; host is
+     * the host's and valid until destroy returns; the returned instance is
+     * the plugin's, handed back to every later call and freed by destroy.
      * [main-thread] */
     void* (*create)(const spotflow_host* host, const char* params_json);
 
     /* pull: sources only (no input ports); emit zero or more packets.
      * Returns SPOTFLOW_OK to be called again, SPOTFLOW_DONE when exhausted,
      * or an error. The host bounds how many emitted packets are in flight
-     * (backpressure), so emit a chunk per call, not the whole movie.
+     * (backpressure), so emit a chunk per call, not the whole movie. out is
+     * borrowed for the call.
      * [any thread, never concurrently for one instance] */
     spotflow_status (*pull)(void* self, const spotflow_emitter* out);
 
     /* process: one packet arrived on input->port, through input->edge.
      * Packets of one edge arrive in stream order. The packet is borrowed,
-     * read-only, and valid only for this call: copy what you keep.
-     * NULL for sources.
+     * read-only, and valid only for this call: copy what you keep (the host
+     * releases it later, packet.h). input and out are borrowed for the call
+     * too. NULL for sources.
      * [any thread, never concurrently for one instance] */
     spotflow_status (*process)(void* self, const spotflow_input* input, const spotflow_packet* packet,
                                const spotflow_emitter* out);
 
     /* finish: every input has ended. Emit what needs the whole stream;
-     * flush and close outputs. Not called when the run is failing.
+     * flush and close outputs. Not called when the run is failing. out is
+     * borrowed for the call.
      * [any thread, never concurrently for one instance] */
     spotflow_status (*finish)(void* self, const spotflow_emitter* out);
 
     /* destroy: free everything. Called exactly once for every instance that
-     * create returned, also when the run failed or was cancelled.
+     * create returned, also when the run failed or was cancelled, after
+     * every packet of the run has been released. self is invalid afterwards.
      * [main-thread] */
     void (*destroy)(void* self);
 } spotflow_node_vtable;

@@ -10,6 +10,27 @@
  *
  * Conventions: coordinates in pixels, the centre of the top-left pixel is
  * (0, 0), x is the column and y the row; frames count from 0.
+ *
+ * Ownership and release timing (what the host guarantees):
+ *  - A packet passed to emit hands its tensor (the DLManagedTensor and its
+ *    deleter) and its schema and array (their release callbacks) to the
+ *    host, whether emit succeeds or not. The spotflow_packet struct itself
+ *    stays the caller's; emit clears the moved fields in it.
+ *  - The host calls the deleter (and each release) exactly once: when the
+ *    last consumer's process call for that packet has returned; before
+ *    emit returns, on the emitting thread, when no edge consumes the port
+ *    or emit refuses the packet (a bad port, a stopping run); or when a
+ *    failing run drops the packets still queued. The call may come on any of the
+ *    host's threads, concurrently with calls into the producing instance,
+ *    so a deleter must be thread-safe with respect to the instance and must
+ *    not take a lock the plugin holds while it calls emit.
+ *  - Every deleter and release of a run has been called before the host
+ *    calls any instance's destroy, and the library stays loaded for the
+ *    life of the process: a deleter may use state its instance owns, and
+ *    its code never disappears under it.
+ *  - A packet given to process is borrowed: the host does not call its
+ *    deleter or release before process returns, and the consumer never
+ *    calls them. What the consumer keeps, it copies.
  */
 #ifndef SPOTFLOW_PACKET_H
 #define SPOTFLOW_PACKET_H
@@ -48,7 +69,8 @@ typedef struct spotflow_packet {
     spotflow_stream_info info;
 
     /* kind == SPOTFLOW_DATA_TENSOR: a CPU tensor. Strides may be NULL
-     * (compact row-major). */
+     * (compact row-major). Its deleter may be NULL (nothing to free);
+     * otherwise the host calls it once, as above. */
     DLManagedTensor* tensor;
 
     /* kind == SPOTFLOW_DATA_TABLE: a struct-typed batch, one child per

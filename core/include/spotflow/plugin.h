@@ -47,7 +47,11 @@ enum {
  * their own; an edge needs equal types, except that an input of type
  * "table" takes any table and one of type "tensor" takes any tensor. */
 #define SPOTFLOW_TYPE_MOVIE "movie"           /* tensor T x H x W (or T x C x H x W) */
-#define SPOTFLOW_TYPE_MASK "mask"             /* tensor T x H x W, integer labels */
+/* mask: tensor T x H x W of signed integer labels (int8..int64, int32 by
+ * default): 0 = background, k >= 1 = label k (an object or a class, as the
+ * port's summary says), -1 = ignore (not annotated: losses and scores skip
+ * the element). Other negative values are invalid. */
+#define SPOTFLOW_TYPE_MASK "mask"
 #define SPOTFLOW_TYPE_TENSOR "tensor"         /* any tensor */
 #define SPOTFLOW_TYPE_DETECTIONS "detections" /* table: frame, x, y, ... */
 #define SPOTFLOW_TYPE_TRACKS "tracks"         /* table: frame, x, y, track_id, ... */
@@ -55,6 +59,10 @@ enum {
 #define SPOTFLOW_TYPE_EVENTS "events"         /* table */
 #define SPOTFLOW_TYPE_METRICS "metrics"       /* table: one row per scored item */
 #define SPOTFLOW_TYPE_TABLE "table"           /* any table */
+/* 1.1: probability: tensor of float32 values in [0, 1] (a probability map),
+ * T x H x W, or T x C x H x W with one channel per class; the frame offsets
+ * of the movie it was computed from. An input of type "tensor" takes it. */
+#define SPOTFLOW_TYPE_PROBABILITY "probability"
 
 typedef struct spotflow_port_desc {
     const char* name;    /* [a-z][a-z0-9_]*, unique among the node's inputs (or outputs) */
@@ -96,11 +104,14 @@ typedef struct spotflow_plugin_entry {
      * SDK the library was built with. */
     spotflow_abi_version abi;
 
-    /* plugin_count: how many plugins this library holds. [thread-safe] */
+    /* plugin_count: how many plugins this library holds. The host calls it
+     * once per load; no ownership crosses. [thread-safe] */
     uint32_t (*plugin_count)(void);
 
-    /* plugin: the i-th descriptor, static; NULL if i is out of range.
-     * [thread-safe] */
+    /* plugin: the i-th descriptor; NULL if i is out of range. Owned by the
+     * library and never freed: the host keeps the library loaded for the
+     * life of the process and reads the descriptor (and the vtables it
+     * points to) only up to this entry's abi.minor. [thread-safe] */
     const spotflow_plugin_desc* (*plugin)(uint32_t i);
 } spotflow_plugin_entry;
 

@@ -1,0 +1,110 @@
+/* spotflow/host.h: the services the host offers a plugin instance.
+ *
+ * Like DuckDB's extension API, the plugin receives a versioned table of host
+ * functions and links nothing from the host: a plugin library has no
+ * undefined symbols of spotflow's own.
+ *
+ * One spotflow_host is made per node instance; it stays valid from create
+ * until destroy returns. Every function takes the table itself first.
+ */
+#ifndef SPOTFLOW_HOST_H
+#define SPOTFLOW_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spotflow/status.h"
+#include "spotflow/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t spotflow_log_level;
+enum {
+    SPOTFLOW_LOG_DEBUG = 0,
+    SPOTFLOW_LOG_INFO = 1,
+    SPOTFLOW_LOG_WARNING = 2,
+    SPOTFLOW_LOG_ERROR = 3
+};
+
+struct spotflow_loss_instance; /* spotflow/loss.h */
+
+typedef struct spotflow_host {
+    /* The ABI this host speaks. Functions added in a later minor are present
+     * only when abi.minor says so (see spotflow/version.h). */
+    spotflow_abi_version abi;
+    void* host_data; /* opaque to the plugin */
+
+    /* log: a one-line message, UTF-8, copied by the host.
+     * [thread-safe] */
+    void (*log)(const struct spotflow_host* host, spotflow_log_level level, const char* message);
+
+    /* progress: how far this node is, done of total units (total <= 0 if
+     * unknown), e.g. frames. Cheap; call as often as once per chunk.
+     * [thread-safe] */
+    void (*progress)(const struct spotflow_host* host, int64_t done, int64_t total);
+
+    /* is_cancelled: non-zero once the run is stopping (an error elsewhere,
+     * Ctrl-C). Long loops poll it and return SPOTFLOW_ERR_CANCELLED.
+     * [thread-safe] */
+    int32_t (*is_cancelled)(const struct spotflow_host* host);
+
+    /* set_error: the reason for the failure the plugin is about to return,
+     * one line naming the cause (file, parameter, frame). The host copies it;
+     * the last message before the failing return wins.
+     * [thread-safe] */
+    void (*set_error)(const struct spotflow_host* host, spotflow_status status, const char* message);
+
+    /* output_path: where to write the output file `name` (a file name
+     * relative to the run's output folder, e.g. "tracks.csv"). The host writes
+     * a temporary path into buf (NUL-terminated); the file is renamed to its
+     * final name only when the whole run succeeds, and removed otherwise, so a
+     * failed run leaves no partial output. Returns SPOTFLOW_ERR_INVALID_ARGUMENT
+     * for a name that escapes the output folder or is claimed twice, and
+     * SPOTFLOW_ERR_IO if buf is too small or the folder is not writable.
+     * [thread-safe] */
+    spotflow_status (*output_path)(const struct spotflow_host* host, const char* name, char* buf, size_t buf_size);
+
+    /* threads: how many threads the user allows (--threads). Plugins with
+     * their own pools (LibTorch, TBB arenas) size them from this.
+     * [thread-safe] */
+    int32_t (*threads)(const struct spotflow_host* host);
+
+    /* seed: the run's seed mixed with this node's id, so that each node has
+     * its own reproducible stream. [thread-safe] */
+    uint64_t (*seed)(const struct spotflow_host* host);
+
+    /* create_loss: instantiate the loss plugin `plugin_id` with params as
+     * JSON text (validated against its schema and completed with defaults).
+     * On success *out is owned by the caller, who calls
+     * out->loss->destroy(out->self) before its own destroy returns.
+     * On failure the reason has been reported through set_error.
+     * [main-thread: only from within the node's create] */
+    spotflow_status (*create_loss)(const struct spotflow_host* host, const char* plugin_id,
+                                   const char* params_json, struct spotflow_loss_instance* out);
+
+    /* input_count: how many edges the recipe connects to input port `port`
+     * (0 for an unconnected optional input). Known from create on, e.g. for
+     * an evaluator comparing one track set per tracker. [thread-safe] */
+    int32_t (*input_count)(const struct spotflow_host* host, int32_t port);
+
+    /* input_source: the upstream "node.port" of edge `edge` of input `port`,
+     * or NULL if there is no such edge. Owned by the host, valid until
+     * destroy. [thread-safe] */
+    const char* (*input_source)(const struct spotflow_host* host, int32_t port, int32_t edge);
+
+    /* branch_seconds: the time spent so far inside the plugins of the nodes
+     * that feed edge `edge` of input `port` and no other edge of that port:
+     * for an evaluator comparing trackers that share one detector, each
+     * tracker branch's own cost (linker + gap filler), without the shared
+     * part. Complete once that edge has ended (e.g. in finish); -1 for no
+     * such edge. [thread-safe] */
+    double (*branch_seconds)(const struct spotflow_host* host, int32_t port, int32_t edge);
+} spotflow_host;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPOTFLOW_HOST_H */

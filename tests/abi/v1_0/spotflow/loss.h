@@ -1,0 +1,71 @@
+/* spotflow/loss.h: loss plugins (DECODE's loss, BCE, focal+Dice, Kendall
+ * weighting). No recipe node wires a loss: a trainer names one in its params
+ * and gets an instance through spotflow_host::create_loss.
+ *
+ * A loss sees only DLPack tensors. It returns the scalar loss and writes the
+ * gradient of that loss with respect to each prediction. A loss with
+ * learnable parameters (Kendall's log-variances) exposes them and their
+ * gradients as tensors the trainer's optimiser updates in place.
+ */
+#ifndef SPOTFLOW_LOSS_H
+#define SPOTFLOW_LOSS_H
+
+#include <stdint.h>
+#include <dlpack/dlpack.h>
+
+#include "spotflow/host.h"
+#include "spotflow/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The tensors of one evaluation. All CPU, float32 unless a plugin's README
+ * says otherwise; all borrowed for the duration of the call. */
+typedef struct spotflow_loss_io {
+    const DLTensor* const* predictions; /* network outputs, n_predictions of them */
+    const DLTensor* const* targets;     /* ground truth, layout per plugin */
+    int32_t n_predictions;
+    int32_t n_targets;
+    const DLTensor* mask;               /* optional: 0 = ignore this element; NULL = use all */
+    /* gradients: n_predictions tensors the caller allocated with the shapes
+     * of the predictions (float32, compact); the loss overwrites them with
+     * dloss/dprediction. NULL to skip the gradient. */
+    DLTensor* const* gradients;
+} spotflow_loss_io;
+
+typedef struct spotflow_loss_vtable {
+    /* create: as spotflow_node_vtable::create. [main-thread] */
+    void* (*create)(const spotflow_host* host, const char* params_json);
+
+    /* compute: the scalar loss into *loss (mean over the batch, as each
+     * plugin documents) and, if io->gradients is set, the gradients; also
+     * accumulates (+=) the gradients of the learnable parameters.
+     * [any thread, never concurrently for one instance] */
+    spotflow_status (*compute)(void* self, const spotflow_loss_io* io, double* loss);
+
+    /* parameter_count: how many learnable parameter tensors; 0 for most.
+     * [any thread, never concurrently for one instance] */
+    int32_t (*parameter_count)(void* self);
+
+    /* parameter: the i-th learnable parameter and its gradient accumulator.
+     * Both tensors are owned by the loss and stay valid until destroy; the
+     * trainer updates *value in place and zeroes *gradient between steps.
+     * [any thread, never concurrently for one instance] */
+    spotflow_status (*parameter)(void* self, int32_t i, DLTensor** value, DLTensor** gradient);
+
+    /* destroy: [main-thread] */
+    void (*destroy)(void* self);
+} spotflow_loss_vtable;
+
+/* A live loss, as create_loss hands it to a trainer. */
+typedef struct spotflow_loss_instance {
+    const spotflow_loss_vtable* loss;
+    void* self;
+} spotflow_loss_instance;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPOTFLOW_LOSS_H */
