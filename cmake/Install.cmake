@@ -2,7 +2,11 @@
 # lib/cmake/spotflow/ (the SDK for out-of-tree plugins: find_package(spotflow)).
 include(CMakePackageConfigHelpers)
 
+# The C ABI headers and the C++ SDK headers keep their folders apart in the
+# source tree and meet in include/spotflow, so an installed plugin includes
+# "spotflow/node.h" and "spotflow/node.hpp" alike.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/core/include/spotflow DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/spotflow DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS spotflow_sdk EXPORT spotflowTargets)
 install(EXPORT spotflowTargets NAMESPACE spotflow:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/spotflow)
 

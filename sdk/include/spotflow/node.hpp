@@ -14,10 +14,14 @@
 //
 // The members a node does not have stay NULL in the vtable: a source has
 // pull and no process, a sink may have no finish. Every call runs under
-// guarded(): an exception becomes a status and one error line naming the
-// node's context (T::kContext if the class has one, else "node"; "setting
-// up" before it for create), so none crosses the ABI. create returns NULL
-// when the constructor throws; destroy deletes the instance.
+// guarded() (plugin_error.hpp, the one error mapping nodes and losses
+// share): an exception becomes a status and one error line naming the
+// node's context, so none crosses the ABI. The context is the instance's
+// `std::string context() const` if the class has one (a writer naming its
+// file), else T::kContext, else "node"; create says "setting up" before
+// T::kContext. create returns NULL when the constructor throws; destroy
+// deletes the instance. Export the descriptors with entry.hpp's
+// SPOTFLOW_EXPORT_PLUGINS.
 //
 // Threading and ownership are node.h's: the host never calls one instance
 // concurrently, create and destroy run on the main thread.
@@ -56,9 +60,20 @@ struct has_finish<T, std::void_t<decltype(std::declval<T&>().finish(std::declval
 template <class T, class = void> struct has_context : std::false_type {};
 template <class T> struct has_context<T, std::void_t<decltype(T::kContext)>> : std::true_type {};
 
+template <class T, class = void> struct has_context_member : std::false_type {};
+template <class T>
+struct has_context_member<T, std::void_t<decltype(std::string(std::declval<const T&>().context()))>>
+    : std::true_type {};
+
 template <class T> const char* context() {
     if constexpr (has_context<T>::value) return T::kContext;
     else return "node";
+}
+
+// The context of one instance's calls (see the top of this file).
+template <class T> std::string context(const T& node) {
+    if constexpr (has_context_member<T>::value) return node.context();
+    else return context<T>();
 }
 
 // The instance with the host it was created with, so every call can report.
@@ -78,18 +93,18 @@ template <class T> void* create(const spotflow_host* host, const char* params_js
 
 template <class T> spotflow_status pull(void* self, const spotflow_emitter* out) {
     auto& i = *static_cast<Instance<T>*>(self);
-    return guarded(i.host, context<T>(), [&] { return i.node.pull(out); });
+    return guarded(i.host, context(i.node), [&] { return i.node.pull(out); });
 }
 
 template <class T>
 spotflow_status process(void* self, const spotflow_input* in, const spotflow_packet* packet, const spotflow_emitter* out) {
     auto& i = *static_cast<Instance<T>*>(self);
-    return guarded(i.host, context<T>(), [&] { return i.node.process(*in, *packet, out); });
+    return guarded(i.host, context(i.node), [&] { return i.node.process(*in, *packet, out); });
 }
 
 template <class T> spotflow_status finish(void* self, const spotflow_emitter* out) {
     auto& i = *static_cast<Instance<T>*>(self);
-    return guarded(i.host, context<T>(), [&] { return i.node.finish(out); });
+    return guarded(i.host, context(i.node), [&] { return i.node.finish(out); });
 }
 
 template <class T> void destroy(void* self) { delete static_cast<Instance<T>*>(self); }

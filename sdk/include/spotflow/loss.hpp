@@ -10,12 +10,14 @@
 //       void parameter(int32_t i, DLTensor** value, DLTensor** gradient);
 //   };
 //   const spotflow_loss_vtable kLoss = spotflow::loss_vtable<Bce>();
+//   (then a descriptor with kind "loss" and &kLoss, exported with entry.hpp)
 //
-// Errors: a PluginError keeps its status; anything the constructor throws,
-// and std::invalid_argument from compute (a tensor of the wrong shape, dtype
-// or range), become
-// SPOTFLOW_ERR_INVALID_ARGUMENT with its message as the one error line;
-// anything else is SPOTFLOW_ERR_INTERNAL. A class without the parameter
+// Errors: plugin_error.hpp's guard, the one mapping nodes share (a
+// PluginError keeps its status, std::invalid_argument from compute -- a
+// tensor of the wrong shape, dtype or range -- is
+// SPOTFLOW_ERR_INVALID_ARGUMENT, anything else SPOTFLOW_ERR_INTERNAL), with
+// the message alone as the one error line; anything the constructor throws
+// is SPOTFLOW_ERR_INVALID_ARGUMENT (it has only its params to fail on). A class without the parameter
 // members has none: parameter_count is 0 and parameter() an error naming
 // the index. Threading is loss.h's: create and destroy on the main thread,
 // the rest never concurrently for one instance.
@@ -47,27 +49,13 @@ template <class T> struct Instance {
     T loss;
 };
 
-// Runs f under the error rules at the top of this file.
+// Runs f (returning nothing) under plugin_error.hpp's guard, with no
+// context: a loss's error line is its message alone.
 template <class F> spotflow_status reported(const spotflow_host* host, F&& f) {
-    try {
+    return guarded(host, std::string(), [&] {
         f();
         return SPOTFLOW_OK;
-    } catch (const PluginError& e) {
-        host->set_error(host, e.status, e.what());
-        return e.status;
-    } catch (const std::invalid_argument& e) {
-        host->set_error(host, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        return SPOTFLOW_ERR_INVALID_ARGUMENT;
-    } catch (const std::bad_alloc&) {
-        host->set_error(host, SPOTFLOW_ERR_OUT_OF_MEMORY, "out of memory in a loss");
-        return SPOTFLOW_ERR_OUT_OF_MEMORY;
-    } catch (const std::exception& e) {
-        host->set_error(host, SPOTFLOW_ERR_INTERNAL, e.what());
-        return SPOTFLOW_ERR_INTERNAL;
-    } catch (...) {
-        host->set_error(host, SPOTFLOW_ERR_INTERNAL, "unknown exception in a loss");
-        return SPOTFLOW_ERR_INTERNAL;
-    }
+    });
 }
 
 // A constructor has only its params to fail on: whatever it throws (a JSON
