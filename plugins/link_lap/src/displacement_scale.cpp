@@ -61,7 +61,8 @@ std::vector<int64_t> nearest(const std::vector<int64_t>& from, const std::vector
 DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids,
                                            const std::vector<std::vector<int64_t>>& frames,
                                            const std::vector<double>& x, const std::vector<double>& y,
-                                           double ceiling, double fallback_disp_var, int64_t min_pairs) {
+                                           double ceiling, double fallback_disp_var, int64_t min_pairs,
+                                           const std::vector<double>* log_intensity) {
     DisplacementScale s;
     s.disp_var = s.step_var = fallback_disp_var;
     if (!(ceiling > 0)) ceiling = median_neighbour_distance(frames, x, y);
@@ -71,7 +72,7 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
     // side picks is almost always one punctum unless the step is of the
     // order of the spacing.
     std::vector<int64_t> next(x.size(), -1);
-    std::vector<double> r2_lag1, r2_lag2;
+    std::vector<double> r2_lag1, r2_lag2, dl;
     for (size_t k = 0; k + 1 < frames.size(); ++k) {
         if (frame_ids[k + 1] != frame_ids[k] + 1) continue;
         const auto& a = frames[k];
@@ -85,6 +86,7 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
             if (back[static_cast<size_t>(it - b.begin())] != a[i]) continue;
             next[a[i]] = fwd[i];
             r2_lag1.push_back(std::pow(x[fwd[i]] - x[a[i]], 2) + std::pow(y[fwd[i]] - y[a[i]], 2));
+            if (log_intensity) dl.push_back(std::abs((*log_intensity)[fwd[i]] - (*log_intensity)[a[i]]));
         }
     }
     for (size_t i = 0; i < x.size(); ++i)
@@ -109,6 +111,12 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
         r = std::clamp(v1 - 0.5 * v2, 0.0, 0.45 * v1);
     }
     s.meas_var = r;
+    if (!dl.empty()) {
+        // MAD of the difference of two measurements; 1.4826 makes it a
+        // Gaussian sd; the floor keeps identical intensities usable.
+        const double sd = 1.4826 * median(std::move(dl));
+        s.intensity_var = std::max(0.5 * sd * sd, 1e-4);
+    }
     s.step_var = v1 - 2 * r;
     return s;
 }
