@@ -14,6 +14,9 @@ Each linker's output has its own gaps filled with interpolated rows
 eval.tracks' gate_px 2. Prints one table row per regime x input x linker,
 averaged over the seeds.
 
+MIN_TRACK_LENGTH=n in the environment makes eval.tracks drop predicted
+tracks shorter than n points (default 1: every track counts).
+
 usage: measure_linkers.py [--bin build/bin/spotflow] [--out /tmp/lapbench]
        [--seeds 1 2] [--regimes seed dense3 ...]
 """
@@ -80,7 +83,8 @@ def linker_nodes(source):
 
 def score_node():
     return {"id": "score", "plugin": "eval.tracks",
-            "params": {"labels": [l for l, _, _ in LINKERS], "gate_px": 2.0}}
+            "params": {"labels": [l for l, _, _ in LINKERS], "gate_px": 2.0,
+                       "min_track_length": int(os.environ.get("MIN_TRACK_LENGTH", "1"))}}
 
 
 def run(binary, recipe, out, path):
