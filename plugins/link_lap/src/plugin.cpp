@@ -51,6 +51,9 @@ public:
         const auto p = nlohmann::json::parse(params_json);
         // The newer params default here too, for hosts that pass only the older ones.
         const std::string motion = p.value("motion", "imm");
+        if (motion != "imm" && motion != "constant_velocity" && motion != "brownian")
+            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                        "param 'motion' must be one of imm, constant_velocity, brownian, got '" + motion + "'");
         options_.motion = motion == "brownian" ? Motion::Brownian
                           : motion == "constant_velocity" ? Motion::ConstantVelocity
                                                           : Motion::Imm;
