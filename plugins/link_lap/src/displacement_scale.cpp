@@ -61,7 +61,8 @@ std::vector<int64_t> nearest(const std::vector<int64_t>& from, const std::vector
 DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids,
                                            const std::vector<std::vector<int64_t>>& frames,
                                            const std::vector<double>& x, const std::vector<double>& y,
-                                           double ceiling, double fallback_disp_var, int64_t min_pairs) {
+                                           double ceiling, double fallback_disp_var, int64_t min_pairs,
+                                           const std::vector<double>* log_intensity) {
     DisplacementScale s;
     s.disp_var = s.step_var = fallback_disp_var;
     if (!(ceiling > 0)) ceiling = median_neighbour_distance(frames, x, y);
@@ -71,9 +72,16 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
     // side picks is almost always one punctum unless the step is of the
     // order of the spacing.
     std::vector<int64_t> next(x.size(), -1);
-    std::vector<double> r2_lag1, r2_lag2;
+    std::vector<double> r2_lag1, r2_lag2, dl;
+    // About 200,000 detections are plenty for two medians: on larger inputs
+    // only every stride-th frame triple (k, k+1, k+2) is paired, which keeps
+    // the lag-2 chains.
+    size_t total = 0;
+    for (const auto& f : frames) total += f.size();
+    const size_t stride = total > 200000 ? std::max<size_t>(3, 3 * total / 200000) : 0;
     for (size_t k = 0; k + 1 < frames.size(); ++k) {
         if (frame_ids[k + 1] != frame_ids[k] + 1) continue;
+        if (stride > 0 && k % stride > 1) continue;
         const auto& a = frames[k];
         const auto& b = frames[k + 1];
         const auto fwd = nearest(a, b, x, y, ceiling);
@@ -85,6 +93,7 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
             if (back[static_cast<size_t>(it - b.begin())] != a[i]) continue;
             next[a[i]] = fwd[i];
             r2_lag1.push_back(std::pow(x[fwd[i]] - x[a[i]], 2) + std::pow(y[fwd[i]] - y[a[i]], 2));
+            if (log_intensity) dl.push_back(std::abs((*log_intensity)[fwd[i]] - (*log_intensity)[a[i]]));
         }
     }
     for (size_t i = 0; i < x.size(); ++i)
@@ -109,6 +118,12 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
         r = std::clamp(v1 - 0.5 * v2, 0.0, 0.45 * v1);
     }
     s.meas_var = r;
+    if (!dl.empty()) {
+        // MAD of the difference of two measurements; 1.4826 makes it a
+        // Gaussian sd; the floor keeps identical intensities usable.
+        const double sd = 1.4826 * median(std::move(dl));
+        s.intensity_var = std::max(0.5 * sd * sd, 1e-4);
+    }
     s.step_var = v1 - 2 * r;
     return s;
 }

@@ -13,6 +13,7 @@ struct DisplacementScale {
     double disp_var = 1.0;  // per-axis variance of one frame's displacement (motion + 2 x localisation), px^2
     double step_var = 1.0;  // its motion part (diffusion per frame), px^2
     double meas_var = 0.0;  // localisation variance of one detection, px^2
+    double intensity_var = 0; // variance of one detection's log intensity about its track's (0: none given)
     int64_t pairs = 0;      // mutual-nearest-neighbour pairs the estimate rests on
     bool learnt = false;    // false: too few pairs, the fallback was used
 };
@@ -24,11 +25,15 @@ struct DisplacementScale {
 // neighbour), and takes robust (median-based) variances of the lag-1 and
 // chained lag-2 displacements: lag 1 = q + 2r, lag 2 = 2q + 2r for
 // diffusion q and localisation r. With fewer than `min_pairs` pairs returns
-// `fallback_disp_var` (all motion) with learnt = false.
+// `fallback_disp_var` (all motion) with learnt = false. With
+// `log_intensity` (one per detection), also the variance of one detection's
+// log intensity: half the robust (MAD) variance of its change along the
+// pairs.
 // Threading: pure function, safe to call concurrently.
 DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids,
                                            const std::vector<std::vector<int64_t>>& frames,
                                            const std::vector<double>& x, const std::vector<double>& y,
-                                           double ceiling, double fallback_disp_var, int64_t min_pairs = 10);
+                                           double ceiling, double fallback_disp_var, int64_t min_pairs = 10,
+                                           const std::vector<double>* log_intensity = nullptr);
 
 } // namespace link_lap

@@ -128,7 +128,27 @@ struct KalmanSetup {
     MotionNoise noise;
     double ref_log_det; // ln det of the reference covariance disp_var I
     double threshold;   // the gate's cost, factor-free
+    const std::vector<double>* log_i = nullptr; // log intensity per detection (NaN: unknown), or none
+    double intensity_var = 0;
 };
+
+// Running mean of a segment's log intensity.
+struct Brightness {
+    double sum = 0;
+    int64_t n = 0;
+    void add(double l) {
+        if (std::isfinite(l)) sum += l, ++n;
+    }
+};
+
+// The intensity term: squared difference of log intensities over its
+// variance (measurement var x (1 + 1/n) against a mean of n, or the sum
+// of the two means' variances); 0 when either side is unknown.
+double intensity_term(double l, int64_t n_l, const Brightness& b, double var) {
+    if (!std::isfinite(l) || b.n == 0 || n_l == 0 || var <= 0) return 0;
+    const double d = l - b.sum / static_cast<double>(b.n);
+    return d * d / (var * (1.0 / static_cast<double>(n_l) + 1.0 / static_cast<double>(b.n)));
+}
 
 double capped(double r, double cap) { return cap > 0 ? std::min(r, cap) : r; }
 
@@ -139,6 +159,8 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
     // only the cutoff decides.
     const double gate = o.alternative_cost_factor * k.threshold;
     std::vector<TrackFilter> filter;
+    std::vector<Brightness> bright;
+    const auto log_i = [&](int64_t j) { return k.log_i ? (*k.log_i)[static_cast<size_t>(j)] : std::nan(""); };
     std::vector<int32_t> active; // segments whose last detection is in the previous frame
 
     for (size_t f = 0; f < fr.rows.size(); ++f) {
@@ -160,8 +182,10 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
             std::vector<std::vector<Candidate>> per_row(active.size());
             tbb::parallel_for(size_t{0}, active.size(), [&](size_t i) {
                 const auto& tf = filter[static_cast<size_t>(active[i])];
+                const auto& br = bright[static_cast<size_t>(active[i])];
                 grid.within(tf.x(), tf.y(), radius[i], [&](int64_t j, double) {
-                    const double c = link_cost(pred[i], x[j], y[j], k.ref_log_det);
+                    const double c = link_cost(pred[i], x[j], y[j], k.ref_log_det) +
+                                     intensity_term(log_i(j), 1, br, k.intensity_var);
                     if (c < gate) {
                         const auto col = std::lower_bound(b.begin(), b.end(), j) - b.begin();
                         per_row[i].push_back({static_cast<int32_t>(i), static_cast<int32_t>(col), c});
@@ -178,6 +202,7 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
                 next[s.last] = j;
                 s.last = j;
                 filter[static_cast<size_t>(active[i])].update(pred[i], x[j], y[j]);
+                bright[static_cast<size_t>(active[i])].add(log_i(j));
             });
             std::vector<int32_t> still;
             for (size_t i = 0; i < active.size(); ++i)
@@ -191,6 +216,7 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
                 active.push_back(static_cast<int32_t>(seg.size()));
                 seg.push_back({b[j], b[j]});
                 filter.emplace_back(o.motion, k.noise, x[b[j]], y[b[j]]);
+                bright.emplace_back().add(log_i(b[j]));
             }
     }
 
@@ -223,7 +249,9 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
         grid.within(filter[e].x(), filter[e].y(), radius[e], [&](int64_t s, double) {
             const int64_t dt = frame[seg[s].first] - te;
             if (dt < 2 || dt > G + 1) return;
-            const double c = link_cost(pred[e][static_cast<size_t>(dt - 2)], sx[s], sy[s], k.ref_log_det);
+            const auto& bs = bright[static_cast<size_t>(s)];
+            const double c = link_cost(pred[e][static_cast<size_t>(dt - 2)], sx[s], sy[s], k.ref_log_det) +
+                             (bs.n > 0 ? intensity_term(bs.sum / static_cast<double>(bs.n), bs.n, bright[e], k.intensity_var) : 0.0);
             if (c < gate) per_end[e].push_back({static_cast<int32_t>(e), static_cast<int32_t>(s), c});
         });
     });
@@ -237,10 +265,19 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
 } // namespace
 
 Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, const std::vector<double>& y,
-            const Options& o) {
+            const Options& o, const std::vector<double>* intensity) {
     const size_t n = frame.size();
-    if (x.size() != n || y.size() != n)
-        throw std::invalid_argument("frame, x and y have different lengths");
+    if (x.size() != n || y.size() != n || (intensity && intensity->size() != n))
+        throw std::invalid_argument("frame, x, y and intensity have different lengths");
+    std::vector<double> log_i;
+    const bool with_i = intensity && o.use_intensity && o.motion != Motion::Brownian;
+    if (with_i) {
+        log_i.resize(n);
+        for (size_t i = 0; i < n; ++i) {
+            const double v = (*intensity)[i];
+            log_i[i] = std::isfinite(v) ? std::log(std::max(v, 1.0)) : std::nan("");
+        }
+    }
     for (size_t i = 0; i < n; ++i)
         if (!std::isfinite(x[i]) || !std::isfinite(y[i]))
             throw std::invalid_argument("row " + std::to_string(i) + " (frame " + std::to_string(frame[i]) +
@@ -255,7 +292,8 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
     const bool fixed = o.motion == Motion::Brownian && o.max_distance > 0 && (o.max_gap <= 0 || o.max_gap_distance > 0);
     const double fallback = o.max_distance > 0 ? std::pow(o.max_distance / o.gate_sigma, 2) / 2 : 1.0;
     if (!fixed)
-        res.scale = learn_displacement_scale(fr.ids, fr.rows, x, y, o.max_distance, fallback);
+        res.scale = learn_displacement_scale(fr.ids, fr.rows, x, y, o.max_distance, fallback, 10,
+                                             with_i ? &log_i : nullptr);
 
     std::vector<int64_t> next(n, -1), seg_next;
     std::vector<Segment> seg;
@@ -284,6 +322,13 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
             k.noise.cov_floor = std::pow(o.min_radius / o.gate_sigma, 2) / 2;
             k.ref_log_det = 2 * std::log(std::max(res.scale.disp_var, k.noise.cov_floor));
             k.threshold = 2 * o.gate_sigma * o.gate_sigma;
+            if (with_i && res.scale.intensity_var > 0) {
+                k.log_i = &log_i;
+                k.intensity_var = res.scale.intensity_var;
+                // One more degree of freedom: chi^2_3 at chi^2_2's tail
+                // probability for the gate (2 g^2 = 18: 18 -> 20.7).
+                k.threshold += 2.7 * o.gate_sigma * o.gate_sigma / 9;
+            }
             link_kalman(fr, frame, x, y, o, k, next, seg, seg_next, res.max_search_radius);
         }
     });

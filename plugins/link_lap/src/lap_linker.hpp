@@ -24,7 +24,7 @@ struct Options {
     // covariance decides). Brownian: the fixed gate (0: learnt, gate_sigma x
     // the rms 2-D displacement).
     double max_distance = 0.0;
-    int max_gap = 2;                     // frames a track may skip when gap closing (0: no gap closing)
+    int max_gap = 7;                     // frames a track may skip when gap closing (0: no gap closing)
     double max_gap_distance = 0.0;       // px, the same for gap-closing links
     // Gate in units of the rms 2-D displacement (u-track's brownStdMult 3):
     // a link is taken only if its cost (the squared Mahalanobis distance
@@ -39,6 +39,9 @@ struct Options {
     bool percentile_alternative = false;
     double alternative_cost_factor = 1.05;
     double cutoff_percentile = 0.9;
+    // Kalman models: add the intensity term to the cost when intensities
+    // are given to link().
+    bool use_intensity = true;
     int threads = 1;
 };
 
@@ -49,10 +52,13 @@ struct Result {
     double max_search_radius = 0;        // px, largest frame-to-frame search radius used
 };
 
+// `intensity` (optional, one per detection, e.g. photons): with the Kalman
+// models a link also pays (ln I - the track's mean ln I)^2 over its learnt
+// variance, so puncta of different brightness are not swapped.
 // Threading: runs in a task arena of options.threads threads; the inputs
-// are only read. Throws std::invalid_argument when x, y and frame differ in
+// are only read. Throws std::invalid_argument when the inputs differ in
 // length or a coordinate is not finite.
 Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, const std::vector<double>& y,
-            const Options& options);
+            const Options& options, const std::vector<double>* intensity = nullptr);
 
 } // namespace link_lap

@@ -13,7 +13,7 @@ namespace link_lap {
 enum class Motion { Brownian, ConstantVelocity, Imm };
 
 // Noise of the models, per axis, in px^2 (learnt from the data, see
-// displacement_scale.hpp).
+// displacement_scale.hpp). Each TrackFilter keeps its own copy.
 struct MotionNoise {
     double step_var = 1.0;     // diffusion per frame (Brownian, and on top of a directed track's drift)
     double meas_var = 0.0;     // localisation error of one detection
@@ -43,12 +43,12 @@ struct Prediction {
 // Cost of explaining detection z by the prediction: -2 ln of the mixture
 // likelihood relative to a reference Gaussian of covariance exp(ref_log_det/2)
 // (so for one model with S equal to the reference it is the squared
-// Mahalanobis distance).
+// Mahalanobis distance). Threading: a pure function.
 double link_cost(const Prediction& p, double zx, double zy, double ref_log_det);
 
 // Distance from (cx, cy) = the last measured position within which a
 // detection can cost less than `threshold`; an upper bound, for the
-// candidate search.
+// candidate search. Threading: a pure function.
 double search_radius(const Prediction& p, double cx, double cy, double threshold, double ref_log_det);
 
 // Threading: a TrackFilter is a value; distinct filters may be used from

@@ -24,12 +24,14 @@ constexpr const char* kSchema = R"({
       "description": "Motion model. 'imm': a Kalman filter per track mixing Brownian and directed (constant-velocity) motion, as u-track does; 'constant_velocity': the directed model alone; 'brownian': the plain squared-distance cost of earlier versions (no filter)."},
     "max_distance": {"type": "number", "minimum": 0, "default": 0,
       "description": "Frame-to-frame search radius in pixels. 0: learnt from the data (the filter's covariance per track, or for 'brownian' gate_sigma x the rms displacement). > 0: a cap on the learnt radius (for 'brownian': the fixed gate)."},
-    "max_gap": {"type": "integer", "minimum": 0, "default": 2,
+    "max_gap": {"type": "integer", "minimum": 0, "default": 7,
       "description": "Gap closing: frames a track may skip (a blink); 0 turns gap closing off."},
     "max_gap_distance": {"type": "number", "minimum": 0, "default": 0,
       "description": "Gap closing: search radius in pixels between a segment's end and the start it joins. 0: learnt (the end's prediction propagated over the gap); > 0: a cap (for 'brownian': the fixed gate)."},
     "gate_sigma": {"type": "number", "exclusiveMinimum": 0, "default": 3.0,
       "description": "Gate in units of the predicted rms 2-D displacement (u-track's brownStdMult): a link must cost less than 2 gate_sigma^2 (the squared Mahalanobis distance for one model) times alternative_cost_factor."},
+    "intensity_column": {"type": "string", "default": "photons",
+      "description": "Column whose log is compared along a track (Kalman models), with its variance learnt from the data; '' or a column the table lacks: positions only."},
     "min_radius": {"type": "number", "minimum": 0, "default": 1.0,
       "description": "Smallest search radius in pixels (a floor on the predicted covariance), so near-immobile puncta keep a usable gate."},
     "alternative_cost": {"enum": ["cutoff", "percentile"], "default": "cutoff",
@@ -49,6 +51,9 @@ public:
         const auto p = nlohmann::json::parse(params_json);
         // The newer params default here too, for hosts that pass only the older ones.
         const std::string motion = p.value("motion", "imm");
+        if (motion != "imm" && motion != "constant_velocity" && motion != "brownian")
+            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                        "param 'motion' must be one of imm, constant_velocity, brownian, got '" + motion + "'");
         options_.motion = motion == "brownian" ? Motion::Brownian
                           : motion == "constant_velocity" ? Motion::ConstantVelocity
                                                           : Motion::Imm;
@@ -56,6 +61,7 @@ public:
         options_.gate_sigma = p.value("gate_sigma", 3.0);
         options_.min_radius = p.value("min_radius", 1.0);
         options_.max_gap = p.at("max_gap");
+        intensity_column_ = p.value("intensity_column", std::string("photons"));
         options_.max_gap_distance = p.at("max_gap_distance");
         options_.percentile_alternative = p.at("alternative_cost") == "percentile";
         options_.alternative_cost_factor = p.at("alternative_cost_factor");
@@ -67,7 +73,10 @@ public:
         return emit_linked(out, [&](const auto& frame, const auto& x, const auto& y) {
             Result r;
             try {
-                r = link(frame, x, y, options_);
+                std::vector<double> photons;
+                if (!intensity_column_.empty() && detections_.has(intensity_column_))
+                    photons = detections_.doubles(intensity_column_);
+                r = link(frame, x, y, options_, photons.empty() ? nullptr : &photons);
             } catch (const std::invalid_argument& e) {
                 throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("detections: ") + e.what());
             }
@@ -87,6 +96,7 @@ public:
 private:
     const spotflow_host* host_;
     Options options_;
+    std::string intensity_column_;
 };
 
 const spotflow_node_vtable kVtable = spotflow::node_vtable<Linker>();

@@ -311,3 +311,57 @@ TEST(LinkLap, PluginKeepsColumnsAndAddsTrackIds) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(LinkLap, PluginRefusesAnUnknownMotionNamingTheParam) {
+    spotflow::testing::PluginLibrary lib(PLUGIN_PATH);
+    spotflow::testing::FakeHost host;
+    spotflow::testing::NodeRunner node(lib.plugin("link.lap"), host,
+                                       R"({"motion": "ballistic", "max_distance": 0, "max_gap": 2, "max_gap_distance": 0,
+                                           "alternative_cost": "cutoff", "alternative_cost_factor": 1.05, "cutoff_percentile": 0.9})");
+    EXPECT_FALSE(node.created());
+    EXPECT_NE(host.error.find("param 'motion'"), std::string::npos) << host.error;
+}
+
+// Two puncta 1 px apart, jittering (a bright one at ~5000 photons, a dim one
+// at ~1000), trade places between frames 5 and 6: by position the
+// detections of frame 6 go to the wrong tracks, by brightness they do not.
+std::vector<int64_t> swap_ids(const std::string& intensity_column) {
+    spotflow::testing::PluginLibrary lib(PLUGIN_PATH);
+    spotflow::testing::FakeHost host;
+    spotflow::testing::NodeRunner node(lib.plugin("link.lap"), host,
+                                       R"({"max_distance": 0, "max_gap": 0, "max_gap_distance": 0, "alternative_cost": "cutoff",
+                                           "alternative_cost_factor": 1.05, "cutoff_percentile": 0.9, "intensity_column": ")" +
+                                           intensity_column + R"("})");
+    EXPECT_TRUE(node.created()) << host.error;
+    spotflow::TableBuilder b;
+    const auto cf = b.add_column("frame", spotflow::ColumnType::Int64);
+    const auto cx = b.add_column("x", spotflow::ColumnType::Float64);
+    const auto cy = b.add_column("y", spotflow::ColumnType::Float64);
+    const auto cn = b.add_column("photons", spotflow::ColumnType::Float64);
+    for (int t = 0; t < 9; ++t) {
+        const double j = 0.3 * (t % 2), wobble = t % 2 ? 1.01 : 0.99;
+        const bool swapped = t >= 6;
+        b.append_int(cf, t), b.append_double(cx, swapped ? 10.9 : 10), b.append_double(cy, 10 + j), b.append_double(cn, 5000 * wobble);
+        b.append_int(cf, t), b.append_double(cx, swapped ? 10.1 : 11), b.append_double(cy, 10 - j), b.append_double(cn, 1000 / wobble);
+    }
+    spotflow::testing::OwnedPacket in;
+    in.p.kind = SPOTFLOW_DATA_TABLE;
+    b.finish(&in.p.schema, &in.p.array);
+    EXPECT_EQ(node.process(0, in.p), SPOTFLOW_OK) << host.error;
+    EXPECT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
+    const auto tab = node.emitted.at(0)->table();
+    std::vector<int64_t> ids;
+    for (int64_t r = 0; r < 18; ++r) ids.push_back(tab.get_int(tab.require("track_id"), r));
+    return ids;
+}
+
+TEST(LinkLap, PluginUsesThePhotonsColumnToKeepTradingPunctaApart) {
+    const auto with = swap_ids("photons");
+    for (int t = 1; t < 9; ++t) EXPECT_EQ(with[static_cast<size_t>(2 * t)], with[0]) << "frame " << t;
+    const auto without = swap_ids("");
+    EXPECT_NE(without[12], without[0]); // the bright punctum's frame-6 point went elsewhere
+}
+
+} // namespace
