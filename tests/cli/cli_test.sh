@@ -37,6 +37,13 @@ expect describe 0 'chunk +integer +default 4; >= 1' -- "$SPOTFLOW" describe test
 expect describe-json 0 '"params_schema"' -- "$SPOTFLOW" describe test.movie_source --json
 expect describe-unknown 2 "unknown plugin 'nope.x'" -- "$SPOTFLOW" describe nope.x
 expect validate 0 'ok \(3 nodes, 2 edges\)' -- "$SPOTFLOW" validate "$R/chain.json"
+# validate without --input: structure, params and wiring are checked, the
+# inputs still to bind are listed, exit 0; a bad param is still an error.
+expect validate-unbound 0 'ok \(2 nodes, 1 edges\)' -- "$SPOTFLOW" validate "$R/with_input.json"
+expect validate-lists-input 0 '^  movie \(required; used by sum\)$' -- "$SPOTFLOW" validate "$R/with_input.json"
+expect validate-bound 0 'ok \(2 nodes, 1 edges\)$' -- "$SPOTFLOW" validate "$R/with_input.json" --input movie=/nowhere.tif
+expect validate-unbound-bad-param 2 'nodes/0/params/chunks: -1 is less than the minimum 0' -- \
+  "$SPOTFLOW" validate "$R/with_input.json" --set src.chunks=-1
 expect graph 0 '"src" -> "count" \[label="movie → movie' -- "$SPOTFLOW" graph "$R/chain.json"
 
 # A good run: outputs committed, run.json with provenance.
