@@ -65,7 +65,7 @@ public:
         h_.input_source = [](const spotflow_host*, int32_t, int32_t) -> const char* { return "test.input"; };
         h_.branch_seconds = [](const spotflow_host*, int32_t, int32_t) { return -1.0; };
         // 1.1: files are final already here; publishing only records the name.
-        h_.publish_output = [](const spotflow_host* h, const char* name) {
+        h_.publish_output = [](const spotflow_host* h, const char* name) -> spotflow_status {
             self(h)->published.push_back(name);
             return SPOTFLOW_OK;
         };
