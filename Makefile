@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
         libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
-        libpugixml-dev libeigen3-dev fonts-dejavu-core libtorch-dev
+        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev
 
 .PHONY: all deps build build-asan test test-asan demo bench clean
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end checks of the spotflow CLI: exit codes, one clear error line
-# naming the cause, no partial output. Usage: cli_test.sh SPOTFLOW PLUGINS BAD_PLUGINS RECIPES
+# naming the cause, no partial output.
+# Usage: cli_test.sh SPOTFLOW PLUGINS BAD_PLUGINS RECIPES ABI_PLUGINS
 set -u
-SPOTFLOW=$1; PLUGINS=$2; BAD=$3; R=$4
+SPOTFLOW=$1; PLUGINS=$2; BAD=$3; R=$4; ABI=$5
 export SPOTFLOW_PLUGIN_PATH=$PLUGINS
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 pass=0; fail=0
@@ -37,6 +38,13 @@ expect describe 0 'chunk +integer +default 4; >= 1' -- "$SPOTFLOW" describe test
 expect describe-json 0 '"params_schema"' -- "$SPOTFLOW" describe test.movie_source --json
 expect describe-unknown 2 "unknown plugin 'nope.x'" -- "$SPOTFLOW" describe nope.x
 expect validate 0 'ok \(3 nodes, 2 edges\)' -- "$SPOTFLOW" validate "$R/chain.json"
+# validate without --input: structure, params and wiring are checked, the
+# inputs still to bind are listed, exit 0; a bad param is still an error.
+expect validate-unbound 0 'ok \(2 nodes, 1 edges\)' -- "$SPOTFLOW" validate "$R/with_input.json"
+expect validate-lists-input 0 '^  movie \(required; used by sum\)$' -- "$SPOTFLOW" validate "$R/with_input.json"
+expect validate-bound 0 'ok \(2 nodes, 1 edges\)$' -- "$SPOTFLOW" validate "$R/with_input.json" --input movie=/nowhere.tif
+expect validate-unbound-bad-param 2 'nodes/0/params/chunks: -1 is less than the minimum 0' -- \
+  "$SPOTFLOW" validate "$R/with_input.json" --set src.chunks=-1
 expect graph 0 '"src" -> "count" \[label="movie → movie' -- "$SPOTFLOW" graph "$R/chain.json"
 
 # A good run: outputs committed, run.json with provenance.
@@ -75,6 +83,21 @@ expect midstream 1 'node "count" \(test.frame_counter\): frame 6: asked to fail 
 no_partial midstream-no-partial "$T/mid"
 expect midstream-run-json 0 '"status": "failed"' -- cat "$T/mid/run.json"
 one_line midstream-one-line "$SPOTFLOW" run "$R/chain.json" --out "$T/mid2" --set count.fail_at_frame=6 -q
+
+# A checkpoint published mid-run (ABI 1.1) survives a later failure, and the
+# run says so; the unpublished output does not. A 1.0 loss is hashed in run.json.
+export SPOTFLOW_PLUGIN_PATH=$ABI/trainer:$ABI/v1_0
+expect publish-run 0 'done in' -- "$SPOTFLOW" run "$R/checkpoint.json" --out "$T/ck"
+expect publish-outputs 0 '"outputs": \[$' -- cat "$T/ck/run.json"
+expect publish-final 0 '^final$' -- cat "$T/ck/final.txt"
+expect publish-loss-hashed 0 '"kind": "loss"' -- cat "$T/ck/run.json"
+expect publish-fail 1 'asked to fail after publishing \(only the 1 published output\(s\) were kept, see run.json\)' -- \
+  "$SPOTFLOW" run "$R/checkpoint.json" --out "$T/ckf" --set train.fail=1
+one_line publish-fail-one-line "$SPOTFLOW" run "$R/checkpoint.json" --out "$T/ckf2" --set train.fail=1 -q
+left=$(cd "$T/ckf" && ls -A | tr '\n' ' ')
+[[ "$left" == "ckpt.txt run.json " ]] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL publish-kept: left '$left'"; }
+expect publish-kept-json 0 '"kept_after_failure": "1 published output' -- cat "$T/ckf/run.json"
+expect publish-kept-content 0 '^v2 loss 1.666667' -- cat "$T/ckf/ckpt.txt"
 
 # Libraries the loader refuses are reported by path and reason; the rest load.
 export SPOTFLOW_PLUGIN_PATH=$BAD:$PLUGINS

@@ -155,6 +155,40 @@ TEST(Recipe, UnboundRequiredInputAndUnknownInputName) {
     EXPECT_NE(p[0].find("the recipe has no input 'moovie' (inputs: extra, movie)"), std::string::npos) << p[0];
 }
 
+TEST(Recipe, CheckingOnlyListsUnboundInputsAndKeepsEveryNode) {
+    // spotflow validate without --input: no error, every node checked (the
+    // optional branch too), the references left as written, the inputs to
+    // bind listed with the nodes that use them.
+    PluginRegistry r = test::test_registry();
+    ResolveOptions opt;
+    opt.defer_unbound = true;
+    const ResolvedGraph g = resolve_recipe(parse_recipe(kWithInput, "r.json"), r, opt);
+    ASSERT_EQ(g.nodes.size(), 4u);
+    EXPECT_EQ(g.edges.size(), 3u);
+    for (const auto& n : g.nodes)
+        if (n.id == "sum") EXPECT_EQ(n.params["file"], "${inputs.movie}.txt");
+    ASSERT_EQ(g.unbound.size(), 2u); // by name
+    EXPECT_EQ(g.unbound[0].name, "extra");
+    EXPECT_TRUE(g.unbound[0].optional);
+    EXPECT_EQ(g.unbound[0].nodes, std::vector<std::string>{"opt"});
+    EXPECT_EQ(g.unbound[1].name, "movie");
+    EXPECT_FALSE(g.unbound[1].optional);
+    EXPECT_EQ(g.unbound[1].nodes, std::vector<std::string>{"sum"});
+
+    // A bound input is substituted and not listed.
+    opt.inputs["movie"] = "/data/m.tif";
+    const ResolvedGraph h = resolve_recipe(parse_recipe(kWithInput, "r.json"), r, opt);
+    ASSERT_EQ(h.unbound.size(), 1u);
+    EXPECT_EQ(h.unbound[0].name, "extra");
+
+    // Params and wiring are still checked.
+    json bad = json::parse(kWithInput);
+    bad["nodes"][0]["params"] = {{"rows", 0}};
+    const auto p = problems(bad.dump(), opt);
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_NE(p[0].find("nodes/0/params/rows: 0 is less than the minimum 1"), std::string::npos) << p[0];
+}
+
 TEST(Recipe, SetOverridesParamsAsJsonOrString) {
     Recipe recipe = parse_recipe(kChain, "r.json");
     apply_override(recipe, "src.frames=9");

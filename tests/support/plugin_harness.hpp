@@ -64,6 +64,12 @@ public:
         };
         h_.input_source = [](const spotflow_host*, int32_t, int32_t) -> const char* { return "test.input"; };
         h_.branch_seconds = [](const spotflow_host*, int32_t, int32_t) { return -1.0; };
+        // 1.1: files are final already here; publishing only records the name.
+        h_.publish_output = [](const spotflow_host* h, const char* name) -> spotflow_status {
+            self(h)->published.push_back(name);
+            return SPOTFLOW_OK;
+        };
+        h_.plugin_dir = [](const spotflow_host* h) { return self(h)->plugin_dir.c_str(); };
     }
     const spotflow_host* get() const { return &h_; }
 
@@ -72,6 +78,8 @@ public:
     spotflow_status error_status = 0;
     bool cancelled = false;
     std::vector<int32_t> input_counts; // per port; 1 where not set
+    std::vector<std::string> published; // names passed to publish_output
+    std::string plugin_dir;             // what plugin_dir returns; set it to the library's folder
 
 private:
     static FakeHost* self(const spotflow_host* h) { return static_cast<FakeHost*>(h->host_data); }

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "feature_keys.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "xml_writer.hpp"
 
@@ -64,14 +66,14 @@ void declare(XmlWriter& x, const Feature& f) {
     x.close_empty();
 }
 
-// An extra column as a spot feature key: upper case, and kept clear of the
-// keys this writer sets itself.
-std::string feature_key(const std::string& column) {
-    std::string key;
-    for (const char c : column) key += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (const Feature& f : kSpotFeatures)
-        if (key == f.key) return "SPOTFLOW_" + key;
-    return key;
+// The <Spot> attributes an extra column must not become: those this writer
+// sets, and those TmXmlReader.createSpotFrom reads as something other than a
+// feature (ID, name, and ROI_N_POINTS, which would make it parse the spot's
+// text as polygon coordinates).
+std::set<std::string> reserved_spot_keys() {
+    std::set<std::string> keys = {"ID", "name", "ROI_N_POINTS"};
+    for (const Feature& f : kSpotFeatures) keys.insert(f.key);
+    return keys;
 }
 
 // TrackMate's display settings (DisplaySettingsIO JSON): tracks coloured by
@@ -159,8 +161,9 @@ Written write_trackmate(const std::string& path, const TrackTable& table, const 
             if (table.extras()[k].name == "probability") return static_cast<int64_t>(k);
         return int64_t{-1};
     }();
-    std::vector<std::string> extra_keys;
-    for (const ExtraColumn& e : table.extras()) extra_keys.push_back(feature_key(e.name));
+    std::vector<std::string> extra_names;
+    for (const ExtraColumn& e : table.extras()) extra_names.push_back(e.name);
+    const std::vector<std::string> extra_keys = unique_feature_keys(extra_names, reserved_spot_keys());
 
     XmlWriter x(path);
     x.open("TrackMate");

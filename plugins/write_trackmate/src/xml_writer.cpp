@@ -13,9 +13,35 @@ namespace {
 
 using spotflow::PluginError;
 
-// Quotes need escaping only inside attribute values.
+// The length of the valid UTF-8 sequence starting text[i], or 0.
+size_t utf8_length(std::string_view text, size_t i) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    const unsigned char c = b(i);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > text.size() || (n == 2 && c < 0xC2)) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((b(i + k) & 0xC0) != 0x80) return 0;
+    if (n == 3 && ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) >= 0xA0))) return 0; // overlong, surrogate
+    if (n == 4 && ((c == 0xF0 && b(i + 1) < 0x90) || c > 0xF4 || (c == 0xF4 && b(i + 1) >= 0x90))) return 0;
+    return n;
+}
+
+// Markup characters as entities (quotes only inside attribute values, and
+// tab / newline as character references there, which attribute-value
+// normalisation would otherwise turn into spaces); what XML 1.0 cannot hold
+// at all (other control characters, bytes that are not UTF-8, e.g. a
+// Latin-1 column name) as '?', so the file always parses.
 void escape(std::string& out, std::string_view text, bool in_attribute) {
-    for (const char c : text) {
+    for (size_t i = 0; i < text.size();) {
+        const char c = text[i];
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80) {
+            const size_t n = utf8_length(text, i);
+            if (n == 0) out += '?', ++i;
+            else out.append(text.substr(i, n)), i += n;
+            continue;
+        }
+        ++i;
         switch (c) {
         case '&': out += "&amp;"; break;
         case '<': out += "&lt;"; break;
@@ -24,7 +50,13 @@ void escape(std::string& out, std::string_view text, bool in_attribute) {
             if (in_attribute) out += "&quot;";
             else out += c;
             break;
-        default: out += c;
+        case '\t':
+        case '\n':
+        case '\r':
+            if (in_attribute) out += fmt::format("&#{};", static_cast<int>(u));
+            else out += c;
+            break;
+        default: out += u < 0x20 ? '?' : c;
         }
     }
 }

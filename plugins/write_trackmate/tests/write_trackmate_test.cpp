@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -86,6 +87,8 @@ Parsed parse(const pugi::xml_document& doc) {
     return out;
 }
 
+std::string xmllint_problems(const fs::path& file);
+
 class WriteTrackmate : public ::testing::Test {
 protected:
     static fs::path make_dir() {
@@ -107,6 +110,7 @@ protected:
         ASSERT_TRUE(node.created()) << host.error;
         for (const auto& b : batches) ASSERT_EQ(node.process(0, b->p), SPOTFLOW_OK) << host.error;
         ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
+        EXPECT_EQ(xmllint_problems(dir_ / "tm.xml"), ""); // every file parses strictly
         ASSERT_TRUE(doc.load_file((dir_ / "tm.xml").c_str()));
     }
 
@@ -353,6 +357,91 @@ TEST_F(WriteTrackmate, Errors) {
     ASSERT_EQ(cols.process(0, batch({{0, 1, 1, 0, 0.5, 10}}, true)->p), SPOTFLOW_OK);
     EXPECT_EQ(cols.process(0, batch({{1, 1, 1, 0}}, false)->p), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.error, "the tracks batch starting at row 1 lacks column 'probability' of the first batch");
+}
+
+// What Fiji's XML parser checks, with a strict parser: xmllint (libxml2)
+// refuses a duplicate attribute, a bad attribute name, a control character
+// or a byte that is not UTF-8. Returns its messages, "" if the file is fine.
+std::string xmllint_problems(const fs::path& file) {
+    const std::string cmd = std::string(XMLLINT) + " --noout '" + file.string() + "' 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return "cannot run " + cmd;
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    const int rc = pclose(p);
+    return rc == 0 ? out : (out.empty() ? "xmllint failed" : out);
+}
+
+// read.thunderstorm's tracks carry an `id` column, which once became a second
+// `ID` attribute of <Spot> ('Attribute "ID" was already specified' in
+// Fiji). Every column name now maps to a unique XML-name key clear of the
+// attributes the reader treats specially, and the file parses strictly.
+TEST_F(WriteTrackmate, ColumnNamesBecomeSafeUniqueKeys) {
+    const std::vector<std::pair<std::string, std::string>> columns = {
+        // column, expected key
+        {"id", "SPOTFLOW_ID"},                  // the duplicate ID
+        {"Photons", "PHOTONS"},                 // differ only in case:
+        {"photons", "PHOTONS_2"},               //   the second gets a suffix
+        {"x sigma", "X_SIGMA"},                 // not an XML name
+        {"x-sigma", "X_SIGMA_2"},
+        {"2d_fit", "SPOTFLOW_2D_FIT"},          // starts with a digit
+        {"roi_n_points", "SPOTFLOW_ROI_N_POINTS"}, // would make the reader parse a polygon
+        {"quality", "SPOTFLOW_QUALITY"},        // a key this writer sets
+        {"name", "NAME"},                       // "name" is reserved, "NAME" is not
+        {"xml_tag", "SPOTFLOW_XML_TAG"},        // names starting with xml are reserved
+        {"\xc2\xb5m", "__M"},                   // "µm" in UTF-8: two bytes, two '_'
+        {"\xb5m<\"&\x01", "_M____"},             // Latin-1, markup, a control character
+    };
+    TableBuilder b;
+    const auto f = b.add_column("frame", ColumnType::Int64);
+    const auto x = b.add_column("x", ColumnType::Float64);
+    const auto y = b.add_column("y", ColumnType::Float64);
+    const auto id = b.add_column("track_id", ColumnType::Int64);
+    std::vector<size_t> cols;
+    for (const auto& [name, key] : columns) cols.push_back(b.add_column(name, ColumnType::Int64));
+    for (int64_t r = 0; r < 2; ++r) {
+        b.append_int(f, r);
+        b.append_double(x, 1.0 + static_cast<double>(r));
+        b.append_double(y, 1.0);
+        b.append_int(id, 7);
+        for (size_t k = 0; k < cols.size(); ++k) b.append_int(cols[k], 100 * r + static_cast<int64_t>(k));
+    }
+    std::vector<std::unique_ptr<OwnedPacket>> batches;
+    batches.push_back(std::make_unique<OwnedPacket>());
+    batches[0]->p.kind = SPOTFLOW_DATA_TABLE;
+    batches[0]->p.info.total_frames = -1;
+    b.finish(&batches[0]->p.schema, &batches[0]->p.array);
+
+    pugi::xml_document doc;
+    run(batches, doc); // xmllint included
+
+    const pugi::xml_node model = doc.child("TrackMate").child("Model");
+    std::map<std::string, std::string> declared; // key -> column name as written
+    for (const pugi::xml_node d : model.child("FeatureDeclarations").child("SpotFeatures").children("Feature")) {
+        EXPECT_FALSE(declared.count(d.attribute("feature").value())) << d.attribute("feature").value();
+        declared[d.attribute("feature").value()] = d.attribute("name").value();
+    }
+    int spots = 0;
+    for (const pugi::xml_node frame : model.child("AllSpots").children("SpotsInFrame"))
+        for (const pugi::xml_node s : frame.children("Spot")) {
+            const int64_t r = s.attribute("FRAME").as_llong();
+            EXPECT_EQ(s.attribute("ID").as_llong(), r); // the writer's own spot ids, not the column
+            EXPECT_FALSE(s.attribute("ROI_N_POINTS"));
+            EXPECT_EQ(s.attribute("QUALITY").as_double(), 1.0);
+            for (size_t k = 0; k < columns.size(); ++k) {
+                const std::string& key = columns[k].second;
+                ASSERT_TRUE(s.attribute(key.c_str())) << key;
+                EXPECT_EQ(s.attribute(key.c_str()).as_llong(), 100 * r + static_cast<int64_t>(k)) << key;
+                EXPECT_TRUE(declared.count(key)) << key;
+            }
+            ++spots;
+        }
+    EXPECT_EQ(spots, 2);
+    // Declarations keep the column's name, made printable where it was not.
+    EXPECT_EQ(declared["SPOTFLOW_ID"], "id");
+    EXPECT_EQ(declared["__M"], "\xc2\xb5m");
+    EXPECT_EQ(declared["_M____"], "?m<\"&?");
 }
 
 } // namespace

@@ -40,7 +40,9 @@ inline std::string dtype_name(DLDataType t) {
 }
 
 // A DLManagedTensor that owns its data as a std::vector. The deleter frees
-// the vector, the shape and the managed struct itself, as DLPack requires.
+// the vector, the shape and the managed struct itself, as DLPack requires;
+// it touches nothing else, so it is safe on whichever host thread calls it
+// (once, after the last consumer is done: spotflow/packet.h).
 template <class T>
 DLManagedTensor* make_tensor(std::vector<int64_t> shape, std::vector<T> data) {
     struct Holder {
