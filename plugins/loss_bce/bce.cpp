@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spotflow/loss.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
 
 namespace {
@@ -120,9 +120,6 @@ const spotflow_plugin_desc descriptor = {
     nullptr, &vtable, // loss, not node
 };
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &descriptor : nullptr; }
-
 } // namespace
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, plugin_count, plugin};
+SPOTFLOW_EXPORT_PLUGINS(descriptor);

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spotflow/loss.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
 
 namespace {
@@ -205,9 +205,6 @@ const spotflow_plugin_desc descriptor = {
     "DECODE's loss: count term, Gaussian-mixture likelihood of (photons, x, y), background squared error", "loss",
     nullptr, 0, 0, nullptr, schema, nullptr, &vtable};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &descriptor : nullptr; }
-
 } // namespace
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, plugin_count, plugin};
+SPOTFLOW_EXPORT_PLUGINS(descriptor);

@@ -75,3 +75,25 @@ TEST(Guard, AnInvalidArgumentIsOneStatusForANodeAndALoss) {
 }
 
 } // namespace
+
+#include <dlfcn.h>
+
+#include "spotflow/library_dir.hpp"
+
+namespace {
+
+// The folder of a library is where dlopen found it (the example plugin);
+// an address of the test itself gives the test binary's folder.
+TEST(LibraryDir, IsTheFolderOfTheLibraryHoldingTheAddress) {
+    const std::string so = PLUGIN_PATH;
+    void* lib = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(lib, nullptr) << dlerror();
+    const void* entry = dlsym(lib, "spotflow_entry");
+    ASSERT_NE(entry, nullptr);
+    EXPECT_EQ(spotflow::library_dir(entry), so.substr(0, so.rfind('/')));
+    dlclose(lib);
+    int local = 0;
+    EXPECT_EQ(spotflow::library_dir(&local), "."); // a stack address is in no library
+}
+
+} // namespace

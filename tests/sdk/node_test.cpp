@@ -73,11 +73,12 @@ const spotflow_node_vtable kDrop = spotflow::node_vtable<Drop>();
 TEST(NodeHpp, VtableHasExactlyTheMembersTheClassHas) {
     EXPECT_NE(kCounter.pull, nullptr);
     EXPECT_EQ(kCounter.process, nullptr);
-    EXPECT_EQ(kCounter.finish, nullptr);
+    EXPECT_NE(kCounter.finish, nullptr); // the host requires finish: a no-op
     EXPECT_EQ(kTally.pull, nullptr);
     EXPECT_NE(kTally.process, nullptr);
     EXPECT_NE(kTally.finish, nullptr);
-    EXPECT_EQ(kDrop.finish, nullptr);
+    EXPECT_NE(kDrop.finish, nullptr);
+    EXPECT_EQ(kDrop.finish(nullptr, nullptr), SPOTFLOW_OK);
     for (const auto* v : {&kCounter, &kTally, &kDrop}) {
         EXPECT_NE(v->create, nullptr);
         EXPECT_NE(v->destroy, nullptr);

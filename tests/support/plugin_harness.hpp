@@ -20,6 +20,12 @@
 
 namespace spotflow::testing {
 
+// The SDK's table types, so a test's `using namespace spotflow::testing;`
+// brings them with the harness.
+using spotflow::ColumnType;
+using spotflow::TableBuilder;
+using spotflow::TableView;
+
 // An emitted packet, owned: releases its tensor / table when destroyed.
 struct OwnedPacket {
     int32_t port = 0;

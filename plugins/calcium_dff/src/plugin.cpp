@@ -9,7 +9,7 @@
 #include "aperture.hpp"
 #include "dff.hpp"
 #include "frame_store.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
@@ -60,41 +60,33 @@ struct Extractor {
     double frame_interval_s = 0;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Extractor* e = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        Aperture a{p.at("aperture_radius_px"), p.at("annulus_inner_px"), p.at("annulus_outer_px")};
-        if (a.annulus_inner < a.radius || a.annulus_outer <= a.annulus_inner)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                              "need aperture_radius_px <= annulus_inner_px < annulus_outer_px");
-        BaselineOptions b;
-        b.method = p.at("baseline") == "maximin" ? Baseline::Maximin : Baseline::Percentile;
-        b.window = p.at("baseline_window_frames");
-        b.percentile = p.at("baseline_percentile");
-        b.smooth_sigma = p.at("smooth_sigma_frames");
-        e = new Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames"), p.value("event_end_threshold", 1.0)},
-                          p.at("figure"), p.at("figure_tracks"), {}, {}};
-        return SPOTFLOW_OK;
-    });
-    return e;
+Extractor make_state(const spotflow_host* host, const char* params_json) {
+    const auto p = nlohmann::json::parse(params_json);
+    Aperture a{p.at("aperture_radius_px"), p.at("annulus_inner_px"), p.at("annulus_outer_px")};
+    if (a.annulus_inner < a.radius || a.annulus_outer <= a.annulus_inner)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          "need aperture_radius_px <= annulus_inner_px < annulus_outer_px");
+    BaselineOptions b;
+    b.method = p.at("baseline") == "maximin" ? Baseline::Maximin : Baseline::Percentile;
+    b.window = p.at("baseline_window_frames");
+    b.percentile = p.at("baseline_percentile");
+    b.smooth_sigma = p.at("smooth_sigma_frames");
+    return Extractor{host, a, b, p.at("baseline_window_s"), {p.at("event_threshold"), p.at("event_min_frames"), p.value("event_end_threshold", 1.0)},
+                      p.at("figure"), p.at("figure_tracks"), {}, {}};
 }
 
-spotflow_status process(void* self, const spotflow_input* input, const spotflow_packet* in, const spotflow_emitter*) {
-    auto& e = *static_cast<Extractor*>(self);
-    return spotflow::guarded(e.host, "reading", [&]() -> spotflow_status {
-        try {
-            if (input->port == 0) {
-                e.tracks.append(in->schema, in->array);
-            } else {
-                e.movie.append(in->tensor->dl_tensor, in->info.frame_offset);
-                if (in->info.frame_interval_s > 0) e.frame_interval_s = in->info.frame_interval_s;
-            }
-        } catch (const std::invalid_argument& x) {
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(input->port == 0 ? "tracks: " : "movie: ") + x.what());
+spotflow_status process(Extractor& e, const spotflow_input* input, const spotflow_packet* in, const spotflow_emitter*) {
+    try {
+        if (input->port == 0) {
+            e.tracks.append(in->schema, in->array);
+        } else {
+            e.movie.append(in->tensor->dl_tensor, in->info.frame_offset);
+            if (in->info.frame_interval_s > 0) e.frame_interval_s = in->info.frame_interval_s;
         }
-        return SPOTFLOW_OK;
-    });
+    } catch (const std::invalid_argument& x) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(input->port == 0 ? "tracks: " : "movie: ") + x.what());
+    }
+    return SPOTFLOW_OK;
 }
 
 struct Trace {
@@ -139,143 +131,140 @@ void draw(const Extractor& e, const std::map<int64_t, Trace>& traces,
     fig.save_png(path);
 }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& e = *static_cast<Extractor*>(self);
-    return spotflow::guarded(e.host, "extracting", [&]() -> spotflow_status {
-        if (e.baseline.window > 0 && e.window_s > 0) {
-            if (!(e.frame_interval_s > 0))
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                                  "baseline_window_s is set but the movie has no frame interval; use baseline_window_frames");
-            e.baseline.window = std::max(1, static_cast<int>(std::lround(e.window_s / e.frame_interval_s)));
+spotflow_status finish(Extractor& e, const spotflow_emitter* out) {
+    if (e.baseline.window > 0 && e.window_s > 0) {
+        if (!(e.frame_interval_s > 0))
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                              "baseline_window_s is set but the movie has no frame interval; use baseline_window_frames");
+        e.baseline.window = std::max(1, static_cast<int>(std::lround(e.window_s / e.frame_interval_s)));
+    }
+    std::vector<int64_t> frame, id, made_up;
+    std::vector<double> x, y;
+    // Tracks whose gaps a gap filler filled say so; the traces pass it on,
+    // so a value measured at an interpolated position is never silent.
+    const bool flagged = e.tracks.has("interpolated");
+    if (e.tracks.rows() > 0) {
+        try {
+            frame = e.tracks.ints("frame");
+            id = e.tracks.ints("track_id");
+            x = e.tracks.doubles("x");
+            y = e.tracks.doubles("y");
+            if (flagged) made_up = e.tracks.ints("interpolated");
+        } catch (const std::invalid_argument& ex) {
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + ex.what());
         }
-        std::vector<int64_t> frame, id, made_up;
-        std::vector<double> x, y;
-        // Tracks whose gaps a gap filler filled say so; the traces pass it on,
-        // so a value measured at an interpolated position is never silent.
-        const bool flagged = e.tracks.has("interpolated");
-        if (e.tracks.rows() > 0) {
-            try {
-                frame = e.tracks.ints("frame");
-                id = e.tracks.ints("track_id");
-                x = e.tracks.doubles("x");
-                y = e.tracks.doubles("y");
-                if (flagged) made_up = e.tracks.ints("interpolated");
-            } catch (const std::invalid_argument& ex) {
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + ex.what());
-            }
+    }
+    // One trace per track over [first, last] frame; points by frame.
+    std::map<int64_t, Trace> traces;
+    std::map<int64_t, std::vector<size_t>> by_frame;
+    for (size_t r = 0; r < frame.size(); ++r) {
+        if (frame[r] < 0 || frame[r] >= e.movie.frames())
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "tracks: track " + std::to_string(id[r]) + " has frame " +
+                                                                 std::to_string(frame[r]) + " but the movie has " +
+                                                                 std::to_string(e.movie.frames()) + " frames");
+        by_frame[frame[r]].push_back(r);
+    }
+    std::map<int64_t, std::pair<int64_t, int64_t>> span;
+    for (size_t r = 0; r < frame.size(); ++r) {
+        auto [it, fresh] = span.emplace(id[r], std::make_pair(frame[r], frame[r]));
+        if (!fresh) it->second = {std::min(it->second.first, frame[r]), std::max(it->second.second, frame[r])};
+    }
+    for (const auto& [track, s] : span) {
+        Trace& t = traces[track];
+        t.start = s.first;
+        const size_t n = static_cast<size_t>(s.second - s.first + 1);
+        t.f.assign(n, std::nullopt);
+        t.x.assign(n, std::nan(""));
+        t.y.assign(n, std::nan(""));
+        t.interpolated.assign(n, 0);
+    }
+    int64_t done = 0;
+    for (const auto& [f, rows] : by_frame) {
+        if (e.host->is_cancelled(e.host)) return SPOTFLOW_ERR_CANCELLED;
+        const auto img = e.movie.read(f);
+        for (const size_t r : rows) {
+            Trace& t = traces[id[r]];
+            const size_t k = static_cast<size_t>(f - t.start);
+            if (t.f[k]) continue; // a second point of one track in one frame: the first counts
+            t.f[k] = measure(img, e.movie.width(), e.movie.height(), x[r], y[r], e.aperture);
+            t.x[k] = x[r];
+            t.y[k] = y[r];
+            if (flagged) t.interpolated[k] = made_up[r] != 0;
         }
-        // One trace per track over [first, last] frame; points by frame.
-        std::map<int64_t, Trace> traces;
-        std::map<int64_t, std::vector<size_t>> by_frame;
-        for (size_t r = 0; r < frame.size(); ++r) {
-            if (frame[r] < 0 || frame[r] >= e.movie.frames())
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "tracks: track " + std::to_string(id[r]) + " has frame " +
-                                                                     std::to_string(frame[r]) + " but the movie has " +
-                                                                     std::to_string(e.movie.frames()) + " frames");
-            by_frame[frame[r]].push_back(r);
-        }
-        std::map<int64_t, std::pair<int64_t, int64_t>> span;
-        for (size_t r = 0; r < frame.size(); ++r) {
-            auto [it, fresh] = span.emplace(id[r], std::make_pair(frame[r], frame[r]));
-            if (!fresh) it->second = {std::min(it->second.first, frame[r]), std::max(it->second.second, frame[r])};
-        }
-        for (const auto& [track, s] : span) {
-            Trace& t = traces[track];
-            t.start = s.first;
-            const size_t n = static_cast<size_t>(s.second - s.first + 1);
-            t.f.assign(n, std::nullopt);
-            t.x.assign(n, std::nan(""));
-            t.y.assign(n, std::nan(""));
-            t.interpolated.assign(n, 0);
-        }
-        int64_t done = 0;
-        for (const auto& [f, rows] : by_frame) {
-            if (e.host->is_cancelled(e.host)) return SPOTFLOW_ERR_CANCELLED;
-            const auto img = e.movie.read(f);
-            for (const size_t r : rows) {
-                Trace& t = traces[id[r]];
-                const size_t k = static_cast<size_t>(f - t.start);
-                if (t.f[k]) continue; // a second point of one track in one frame: the first counts
-                t.f[k] = measure(img, e.movie.width(), e.movie.height(), x[r], y[r], e.aperture);
-                t.x[k] = x[r];
-                t.y[k] = y[r];
-                if (flagged) t.interpolated[k] = made_up[r] != 0;
-            }
-            e.host->progress(e.host, ++done, static_cast<int64_t>(by_frame.size()));
-        }
+        e.host->progress(e.host, ++done, static_cast<int64_t>(by_frame.size()));
+    }
 
-        spotflow::TableBuilder tb, eb;
-        using spotflow::ColumnType;
-        const auto t_id = tb.add_column("track_id", ColumnType::Int64), t_frame = tb.add_column("frame", ColumnType::Int64),
-                   t_f = tb.add_column("f", ColumnType::Float64), t_f0 = tb.add_column("f0", ColumnType::Float64),
-                   t_dff = tb.add_column("dff", ColumnType::Float64);
-        const size_t t_interp = flagged ? tb.add_column("interpolated", ColumnType::Int64) : 0;
-        const auto e_id = eb.add_column("track_id", ColumnType::Int64), e_on = eb.add_column("onset_frame", ColumnType::Int64),
-                   e_pk = eb.add_column("peak_frame", ColumnType::Int64), e_end = eb.add_column("end_frame", ColumnType::Int64),
-                   e_amp = eb.add_column("amplitude_dff", ColumnType::Float64),
-                   e_dur = eb.add_column("duration_frames", ColumnType::Int64), e_x = eb.add_column("x", ColumnType::Float64),
-                   e_y = eb.add_column("y", ColumnType::Float64);
-        int64_t undefined = 0;
-        std::vector<std::pair<int64_t, std::vector<std::optional<double>>>> all_dff; // for the figure
-        std::vector<std::vector<Event>> all_events;
-        for (const auto& [track, t] : traces) {
-            const auto f0 = baseline(t.f, e.baseline);
-            std::vector<std::optional<double>> dff(t.f.size());
-            for (size_t k = 0; k < t.f.size(); ++k) {
-                tb.append_int(t_id, track);
-                tb.append_int(t_frame, t.start + static_cast<int64_t>(k));
-                if (flagged) tb.append_int(t_interp, t.interpolated[k]);
-                if (!t.f[k]) {
-                    tb.append_null(t_f);
-                    tb.append_null(t_f0);
-                    tb.append_null(t_dff);
-                    continue;
-                }
-                tb.append_double(t_f, *t.f[k]);
-                tb.append_double(t_f0, *f0[k]);
-                if (*f0[k] > 0) {
-                    dff[k] = (*t.f[k] - *f0[k]) / *f0[k];
-                    tb.append_double(t_dff, *dff[k]);
-                } else {
-                    ++undefined; // F0 at or below the local background: the ratio means nothing
-                    tb.append_null(t_dff);
-                }
+    spotflow::TableBuilder tb, eb;
+    using spotflow::ColumnType;
+    const auto t_id = tb.add_column("track_id", ColumnType::Int64), t_frame = tb.add_column("frame", ColumnType::Int64),
+               t_f = tb.add_column("f", ColumnType::Float64), t_f0 = tb.add_column("f0", ColumnType::Float64),
+               t_dff = tb.add_column("dff", ColumnType::Float64);
+    const size_t t_interp = flagged ? tb.add_column("interpolated", ColumnType::Int64) : 0;
+    const auto e_id = eb.add_column("track_id", ColumnType::Int64), e_on = eb.add_column("onset_frame", ColumnType::Int64),
+               e_pk = eb.add_column("peak_frame", ColumnType::Int64), e_end = eb.add_column("end_frame", ColumnType::Int64),
+               e_amp = eb.add_column("amplitude_dff", ColumnType::Float64),
+               e_dur = eb.add_column("duration_frames", ColumnType::Int64), e_x = eb.add_column("x", ColumnType::Float64),
+               e_y = eb.add_column("y", ColumnType::Float64);
+    int64_t undefined = 0;
+    std::vector<std::pair<int64_t, std::vector<std::optional<double>>>> all_dff; // for the figure
+    std::vector<std::vector<Event>> all_events;
+    for (const auto& [track, t] : traces) {
+        const auto f0 = baseline(t.f, e.baseline);
+        std::vector<std::optional<double>> dff(t.f.size());
+        for (size_t k = 0; k < t.f.size(); ++k) {
+            tb.append_int(t_id, track);
+            tb.append_int(t_frame, t.start + static_cast<int64_t>(k));
+            if (flagged) tb.append_int(t_interp, t.interpolated[k]);
+            if (!t.f[k]) {
+                tb.append_null(t_f);
+                tb.append_null(t_f0);
+                tb.append_null(t_dff);
+                continue;
             }
-            const auto found = detect_events(dff, e.events);
-            all_dff.emplace_back(track, dff);
-            all_events.push_back(found);
-            for (const Event& ev : found) {
-                eb.append_int(e_id, track);
-                eb.append_int(e_on, t.start + ev.onset);
-                eb.append_int(e_pk, t.start + ev.peak);
-                eb.append_int(e_end, t.start + ev.end);
-                eb.append_double(e_amp, ev.amplitude);
-                eb.append_int(e_dur, ev.end - ev.onset + 1);
-                eb.append_double(e_x, t.x[static_cast<size_t>(ev.onset)]);
-                eb.append_double(e_y, t.y[static_cast<size_t>(ev.onset)]);
+            tb.append_double(t_f, *t.f[k]);
+            tb.append_double(t_f0, *f0[k]);
+            if (*f0[k] > 0) {
+                dff[k] = (*t.f[k] - *f0[k]) / *f0[k];
+                tb.append_double(t_dff, *dff[k]);
+            } else {
+                ++undefined; // F0 at or below the local background: the ratio means nothing
+                tb.append_null(t_dff);
             }
         }
-        if (!e.figure.empty()) draw(e, traces, all_dff, all_events);
-        if (undefined > 0) {
-            const std::string msg = std::to_string(undefined) + " points have F0 <= 0 (a punctum no brighter than its "
-                                                                "annulus); their dff is left empty";
-            e.host->log(e.host, SPOTFLOW_LOG_WARNING, msg.c_str());
+        const auto found = detect_events(dff, e.events);
+        all_dff.emplace_back(track, dff);
+        all_events.push_back(found);
+        for (const Event& ev : found) {
+            eb.append_int(e_id, track);
+            eb.append_int(e_on, t.start + ev.onset);
+            eb.append_int(e_pk, t.start + ev.peak);
+            eb.append_int(e_end, t.start + ev.end);
+            eb.append_double(e_amp, ev.amplitude);
+            eb.append_int(e_dur, ev.end - ev.onset + 1);
+            eb.append_double(e_x, t.x[static_cast<size_t>(ev.onset)]);
+            eb.append_double(e_y, t.y[static_cast<size_t>(ev.onset)]);
         }
-        spotflow_packet p{};
-        p.kind = SPOTFLOW_DATA_TABLE;
-        p.info.total_frames = e.movie.frames();
-        p.info.frame_interval_s = e.frame_interval_s;
-        tb.finish(&p.schema, &p.array);
-        if (const auto s = out->emit(out, 0, &p); s != SPOTFLOW_OK) return s;
-        spotflow_packet q{};
-        q.kind = SPOTFLOW_DATA_TABLE;
-        q.info = p.info;
-        eb.finish(&q.schema, &q.array);
-        return out->emit(out, 1, &q);
-    });
+    }
+    if (!e.figure.empty()) draw(e, traces, all_dff, all_events);
+    if (undefined > 0) {
+        const std::string msg = std::to_string(undefined) + " points have F0 <= 0 (a punctum no brighter than its "
+                                                            "annulus); their dff is left empty";
+        e.host->log(e.host, SPOTFLOW_LOG_WARNING, msg.c_str());
+    }
+    spotflow_packet p{};
+    p.kind = SPOTFLOW_DATA_TABLE;
+    p.info.total_frames = e.movie.frames();
+    p.info.frame_interval_s = e.frame_interval_s;
+    tb.finish(&p.schema, &p.array);
+    if (const auto s = out->emit(out, 0, &p); s != SPOTFLOW_OK) return s;
+    spotflow_packet q{};
+    q.kind = SPOTFLOW_DATA_TABLE;
+    q.info = p.info;
+    eb.finish(&q.schema, &q.array);
+    return out->emit(out, 1, &q);
 }
 
-void destroy(void* self) { delete static_cast<Extractor*>(self); }
+constexpr char kExtracting[] = "extracting";
 
 const spotflow_port_desc kInputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y, track_id"},
@@ -285,16 +274,13 @@ const spotflow_port_desc kOutputs[] = {
     {"traces", SPOTFLOW_TYPE_TRACES, SPOTFLOW_DATA_TABLE, 0, "track_id, frame, f, f0, dff (null where the track is missing)"},
     {"events", SPOTFLOW_TYPE_EVENTS, SPOTFLOW_DATA_TABLE, 0,
      "track_id, onset_frame, peak_frame, end_frame, amplitude_dff, duration_frames, x, y"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable =
+    spotflow::node_vtable<spotflow::FunctionNode<Extractor, make_state, process, finish, kExtracting>>();
 const spotflow_plugin_desc kDesc = {"calcium.dff", "1.0.0",
                                     "Aperture photometry along tracks, dF/F0 with a running baseline, and transient detection",
                                     "extractor", kInputs, 2, 2, kOutputs, kSchema, &kVtable, nullptr};
 
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
-
 } // namespace
 } // namespace calcium_dff
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, calcium_dff::count,
-                                                                         calcium_dff::plugin};
+SPOTFLOW_EXPORT_PLUGINS(calcium_dff::kDesc);

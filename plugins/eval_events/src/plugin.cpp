@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "events_match.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_tables/accumulator.hpp"
 
@@ -29,36 +30,7 @@ constexpr const char* kSchema = R"({
   }
 })";
 
-struct Evaluator {
-    const spotflow_host* host;
-    Options options;
-    TableAccumulator predicted, truth_events, truth_tracks;
-};
-
-void* create(const spotflow_host* host, const char* params_json) {
-    Evaluator* e = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        e = new Evaluator{host, {p.at("onset_tolerance_frames"), p.at("gate_px")}, {}, {}, {}};
-        return SPOTFLOW_OK;
-    });
-    return e;
-}
-
 const char* kPortNames[] = {"events", "truth_events", "truth"};
-
-spotflow_status process(void* self, const spotflow_input* in, const spotflow_packet* p, const spotflow_emitter*) {
-    auto& e = *static_cast<Evaluator*>(self);
-    return spotflow::guarded(e.host, "reading", [&]() -> spotflow_status {
-        TableAccumulator* target[] = {&e.predicted, &e.truth_events, &e.truth_tracks};
-        try {
-            target[in->port]->append(p->schema, p->array);
-        } catch (const std::invalid_argument& x) {
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(kPortNames[in->port]) + ": " + x.what());
-        }
-        return SPOTFLOW_OK;
-    });
-}
 
 // Events of a table; positions from its own x, y columns, else from the
 // truth tracks at the onset frame (NaN when neither has them).
@@ -97,12 +69,30 @@ std::vector<Event> events_of(const TableAccumulator& t, const char* port, const 
     return out;
 }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& e = *static_cast<Evaluator*>(self);
-    return spotflow::guarded(e.host, "scoring events", [&]() -> spotflow_status {
-        const auto truth = events_of(e.truth_events, "truth_events", &e.truth_tracks);
-        const auto predicted = events_of(e.predicted, "events", nullptr);
-        const Score s = score(truth, predicted, e.options);
+// One node: collects the three inputs, scores at finish.
+class Evaluator {
+public:
+    static constexpr const char* kContext = "scoring events";
+
+    Evaluator(const spotflow_host*, const char* params_json) {
+        const auto p = nlohmann::json::parse(params_json);
+        options = {p.at("onset_tolerance_frames"), p.at("gate_px")};
+    }
+
+    spotflow_status process(const spotflow_input& in, const spotflow_packet& p, const spotflow_emitter*) {
+        TableAccumulator* target[] = {&predicted_, &truth_events, &truth_tracks};
+        try {
+            target[in.port]->append(p.schema, p.array);
+        } catch (const std::invalid_argument& x) {
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(kPortNames[in.port]) + ": " + x.what());
+        }
+        return SPOTFLOW_OK;
+    }
+
+    spotflow_status finish(const spotflow_emitter* out) {
+        const auto truth = events_of(truth_events, "truth_events", &truth_tracks);
+        const auto predicted = events_of(predicted_, "events", nullptr);
+        const Score s = score(truth, predicted, options);
         spotflow::TableBuilder b;
         using spotflow::ColumnType;
         const auto tp = b.add_column("true_positives", ColumnType::Int64), fp = b.add_column("false_positives", ColumnType::Int64),
@@ -122,10 +112,12 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
         p.kind = SPOTFLOW_DATA_TABLE;
         b.finish(&p.schema, &p.array);
         return out->emit(out, 0, &p);
-    });
-}
+    }
 
-void destroy(void* self) { delete static_cast<Evaluator*>(self); }
+private:
+    Options options;
+    TableAccumulator predicted_, truth_events, truth_tracks;
+};
 
 const spotflow_port_desc kInputs[] = {
     {"events", SPOTFLOW_TYPE_EVENTS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM, "detected: onset_frame, x, y (calcium.dff)"},
@@ -135,16 +127,12 @@ const spotflow_port_desc kInputs[] = {
      "true tracks (frame, x, y, track_id), to place true events that lack x, y"}};
 const spotflow_port_desc kOutputs[] = {{"metrics", SPOTFLOW_TYPE_METRICS, SPOTFLOW_DATA_TABLE, 0,
                                         "true/false positives, false negatives, precision, recall, f1, onset errors"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Evaluator>();
 const spotflow_plugin_desc kDesc = {"eval.events", "1.0.0",
                                     "Scores detected calcium transients against ground truth (event F1 with an onset tolerance)",
                                     "evaluator", kInputs, 3, 1, kOutputs, kSchema, &kVtable, nullptr};
 
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
-
 } // namespace
 } // namespace eval_events
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, eval_events::count,
-                                                                         eval_events::plugin};
+SPOTFLOW_EXPORT_PLUGINS(eval_events::kDesc);

@@ -7,9 +7,11 @@
 #include <spotflow_lap/assignment.hpp>
 #include <tbb/parallel_for.h>
 
-#include "frame_grid.hpp"
+#include "spotflow_tables/grid.hpp"
 
 namespace eval_tracks {
+
+using spotflow::tables::FrameGrid;
 namespace {
 
 struct GtPoint {

@@ -20,7 +20,7 @@
 #include "params.hpp"
 #include "reports.hpp"
 #include "spotflow/node.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "table_input.hpp"
 
 namespace eval_tracks {
@@ -126,35 +126,27 @@ void setup_trackers(Evaluator& ev) {
     ev.truth_source = source_of(host, kTruthPort, 0);
 }
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Evaluator* ev = nullptr;
-    guarded(host, "creating eval.tracks", [&] {
-        auto e = std::make_unique<Evaluator>();
-        e->host = host;
-        e->params = parse_params(params_json);
-        setup_trackers(*e);
-        ev = e.release();
-        return SPOTFLOW_OK;
-    });
+Evaluator make_state(const spotflow_host* host, const char* params_json) {
+    Evaluator ev;
+    ev.host = host;
+    ev.params = parse_params(params_json);
+    setup_trackers(ev);
     return ev;
 }
 
-spotflow_status process(void* self, const spotflow_input* input, const spotflow_packet* packet,
+spotflow_status process(Evaluator& ev, const spotflow_input* input, const spotflow_packet* packet,
                         const spotflow_emitter*) {
-    auto& ev = *static_cast<Evaluator*>(self);
-    return guarded(ev.host, "reading tracks", [&] {
-        if (input->port == kTruthPort) {
-            append_rows(*packet, "truth from '" + ev.truth_source + "'", false, ev.truth);
-            return SPOTFLOW_OK;
-        }
-        if (input->edge < 0 || static_cast<size_t>(input->edge) >= ev.trackers.size())
-            throw PluginError(SPOTFLOW_ERR_INTERNAL, fmt::format("tracks arrived on edge {}, but the host announced {}",
-                                                                 input->edge, ev.trackers.size()));
-        TrackerInput& t = ev.trackers[static_cast<size_t>(input->edge)];
-        append_rows(*packet, t.what(), true, t.rows);
-        if (packet->info.pixel_size_nm > 0) ev.stream_pixel_size_nm = packet->info.pixel_size_nm;
+    if (input->port == kTruthPort) {
+        append_rows(*packet, "truth from '" + ev.truth_source + "'", false, ev.truth);
         return SPOTFLOW_OK;
-    });
+    }
+    if (input->edge < 0 || static_cast<size_t>(input->edge) >= ev.trackers.size())
+        throw PluginError(SPOTFLOW_ERR_INTERNAL, fmt::format("tracks arrived on edge {}, but the host announced {}",
+                                                             input->edge, ev.trackers.size()));
+    TrackerInput& t = ev.trackers[static_cast<size_t>(input->edge)];
+    append_rows(*packet, t.what(), true, t.rows);
+    if (packet->info.pixel_size_nm > 0) ev.stream_pixel_size_nm = packet->info.pixel_size_nm;
+    return SPOTFLOW_OK;
 }
 
 std::vector<Track> tracks_of(const spotflow_host* host, RowsIn rows, const std::string& what) {
@@ -183,76 +175,74 @@ void log_result(const spotflow_host* host, const Evaluation& e, int64_t n_gt) {
                   .c_str());
 }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& ev = *static_cast<Evaluator*>(self);
+spotflow_status finish(Evaluator& ev, const spotflow_emitter* out) {
     const spotflow_host* host = ev.host;
-    return guarded(host, "scoring tracks", [&]() -> spotflow_status {
-        const std::string truth_what = "truth from '" + ev.truth_source + "'";
-        if (ev.truth.rows.empty())
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, truth_what + ": no ground-truth point arrived");
-        const GroundTruth truth = make_ground_truth(tracks_of(host, std::move(ev.truth), truth_what));
-        if (truth.tracks.empty())
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, truth_what + ": no ground-truth track left to score");
+    const std::string truth_what = "truth from '" + ev.truth_source + "'";
+    if (ev.truth.rows.empty())
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, truth_what + ": no ground-truth point arrived");
+    const GroundTruth truth = make_ground_truth(tracks_of(host, std::move(ev.truth), truth_what));
+    if (truth.tracks.empty())
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, truth_what + ": no ground-truth track left to score");
 
-        std::vector<std::vector<Track>> predicted;
-        for (TrackerInput& t : ev.trackers) {
-            if (t.rows.seen == 0)
-                host->log(host, SPOTFLOW_LOG_WARNING, (t.what() + ": no table arrived; scored as no tracks").c_str());
-            std::vector<Track> all = tracks_of(host, std::move(t.rows), t.what());
-            const size_t before = all.size();
-            predicted.push_back(keep_min_length(std::move(all), ev.params.min_track_length));
-            if (predicted.back().size() < before)
-                host->log(host, SPOTFLOW_LOG_INFO,
-                          fmt::format("{}: {} tracks shorter than min_track_length {} dropped", t.what(),
-                                      before - predicted.back().size(), ev.params.min_track_length)
-                              .c_str());
-        }
+    std::vector<std::vector<Track>> predicted;
+    for (TrackerInput& t : ev.trackers) {
+        if (t.rows.seen == 0)
+            host->log(host, SPOTFLOW_LOG_WARNING, (t.what() + ": no table arrived; scored as no tracks").c_str());
+        std::vector<Track> all = tracks_of(host, std::move(t.rows), t.what());
+        const size_t before = all.size();
+        predicted.push_back(keep_min_length(std::move(all), ev.params.min_track_length));
+        if (predicted.back().size() < before)
+            host->log(host, SPOTFLOW_LOG_INFO,
+                      fmt::format("{}: {} tracks shorter than min_track_length {} dropped", t.what(),
+                                  before - predicted.back().size(), ev.params.min_track_length)
+                          .c_str());
+    }
 
-        std::vector<Evaluation> results(ev.trackers.size());
-        tbb::task_arena arena(std::max(1, host->threads(host)));
-        arena.execute([&] {
-            tbb::parallel_for(size_t{0}, results.size(), [&](size_t i) {
-                results[i] = evaluate(truth, std::move(predicted[i]), ev.params.gate_px);
-            });
+    std::vector<Evaluation> results(ev.trackers.size());
+    tbb::task_arena arena(std::max(1, host->threads(host)));
+    arena.execute([&] {
+        tbb::parallel_for(size_t{0}, results.size(), [&](size_t i) {
+            results[i] = evaluate(truth, std::move(predicted[i]), ev.params.gate_px);
         });
-        if (host->is_cancelled(host)) return SPOTFLOW_ERR_CANCELLED;
-
-        const double pixel_nm = ev.params.pixel_size_nm > 0 ? ev.params.pixel_size_nm : ev.stream_pixel_size_nm;
-        for (size_t i = 0; i < results.size(); ++i) {
-            Evaluation& e = results[i];
-            const TrackerInput& t = ev.trackers[i];
-            e.label = t.label;
-            e.source = t.source;
-            // A named time wins; otherwise the host's measure of this branch's own plugins (linker, gap
-            // filler), which excludes the detector the trackers share.
-            if (const auto w = ev.params.wall_times_s.find(t.label); w != ev.params.wall_times_s.end())
-                e.wall_time_s = w->second;
-            else if (const double s = host->branch_seconds(host, kTracksPort, static_cast<int32_t>(i)); s >= 0)
-                e.wall_time_s = s;
-            log_result(host, e, static_cast<int64_t>(truth.tracks.size()));
-            if (!t.files.track_statistics.empty()) write_track_statistics(t.files.track_statistics, truth, e);
-            if (!t.files.fragmentation.empty()) write_fragmentation(t.files.fragmentation, e);
-            if (!t.files.track_length_analysis.empty())
-                draw_track_length_analysis(t.files.track_length_analysis, truth, e);
-            if (!t.files.diagnostic_summary.empty())
-                draw_diagnostic_summary(t.files.diagnostic_summary, truth, e, ev.params.gate_px, pixel_nm);
-            host->progress(host, static_cast<int64_t>(i + 1), static_cast<int64_t>(results.size()));
-        }
-        if (!ev.comparison_csv.empty()) write_comparison(ev.comparison_csv, results);
-        if (!ev.comparison_png.empty()) draw_comparison(ev.comparison_png, results, truth, ev.params.gate_px);
-
-        spotflow_packet packet{};
-        packet.kind = SPOTFLOW_DATA_TABLE;
-        packet.info.total_frames = -1;
-        packet.info.pixel_size_nm = pixel_nm;
-        build_metrics_table(results, truth, ev.params.gate_px, &packet.schema, &packet.array);
-        return out->emit(out, 0, &packet);
     });
+    if (host->is_cancelled(host)) return SPOTFLOW_ERR_CANCELLED;
+
+    const double pixel_nm = ev.params.pixel_size_nm > 0 ? ev.params.pixel_size_nm : ev.stream_pixel_size_nm;
+    for (size_t i = 0; i < results.size(); ++i) {
+        Evaluation& e = results[i];
+        const TrackerInput& t = ev.trackers[i];
+        e.label = t.label;
+        e.source = t.source;
+        // A named time wins; otherwise the host's measure of this branch's own plugins (linker, gap
+        // filler), which excludes the detector the trackers share.
+        if (const auto w = ev.params.wall_times_s.find(t.label); w != ev.params.wall_times_s.end())
+            e.wall_time_s = w->second;
+        else if (const double s = host->branch_seconds(host, kTracksPort, static_cast<int32_t>(i)); s >= 0)
+            e.wall_time_s = s;
+        log_result(host, e, static_cast<int64_t>(truth.tracks.size()));
+        if (!t.files.track_statistics.empty()) write_track_statistics(t.files.track_statistics, truth, e);
+        if (!t.files.fragmentation.empty()) write_fragmentation(t.files.fragmentation, e);
+        if (!t.files.track_length_analysis.empty())
+            draw_track_length_analysis(t.files.track_length_analysis, truth, e);
+        if (!t.files.diagnostic_summary.empty())
+            draw_diagnostic_summary(t.files.diagnostic_summary, truth, e, ev.params.gate_px, pixel_nm);
+        host->progress(host, static_cast<int64_t>(i + 1), static_cast<int64_t>(results.size()));
+    }
+    if (!ev.comparison_csv.empty()) write_comparison(ev.comparison_csv, results);
+    if (!ev.comparison_png.empty()) draw_comparison(ev.comparison_png, results, truth, ev.params.gate_px);
+
+    spotflow_packet packet{};
+    packet.kind = SPOTFLOW_DATA_TABLE;
+    packet.info.total_frames = -1;
+    packet.info.pixel_size_nm = pixel_nm;
+    build_metrics_table(results, truth, ev.params.gate_px, &packet.schema, &packet.array);
+    return out->emit(out, 0, &packet);
 }
 
-void destroy(void* self) { delete static_cast<Evaluator*>(self); }
+constexpr char kScoring[] = "scoring tracks";
 
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable =
+    spotflow::node_vtable<spotflow::FunctionNode<Evaluator, make_state, process, finish, kScoring>>();
 
 const spotflow_port_desc kInputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_MULTIPLE | SPOTFLOW_PORT_WHOLE_STREAM,
@@ -269,11 +259,7 @@ const spotflow_plugin_desc kDescriptor = {
     1,             kOutputs, kParamsSchema,
     &kVtable,      nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace eval_tracks
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         eval_tracks::plugin_count, eval_tracks::plugin};
+SPOTFLOW_EXPORT_PLUGINS(eval_tracks::kDescriptor);

@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
-#include "csv_file.hpp"
+#include "spotflow_csv/csv_writer.hpp"
 #include "spotflow/table.hpp"
 
 namespace eval_tracks {
 namespace {
+
+using spotflow_csv::CsvFile;
 
 void track_rows(CsvFile& csv, const char* set, const std::vector<Track>& tracks, const std::vector<Track>& other,
                 const std::vector<int64_t>& partner) {

@@ -7,15 +7,15 @@
 
 #include "max_projection.hpp"
 #include "overlay_drawing.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
+#include "spotflow/params.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "track_paths.hpp"
 
 namespace figure_tracks {
 namespace {
 
-using spotflow::guarded;
 using spotflow::PluginError;
 
 constexpr const char* kSchema = R"({
@@ -44,17 +44,50 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         return {j.at("file").get<std::string>(),
                 {j.at("scale").get<int>(), j.at("min_points").get<int64_t>(), j.at("pixel_size_nm").get<double>(),
                  j.at("title").get<std::string>()}};
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
-struct Figure {
+// One node: keeps the movie's running maximum and the tracks, draws at
+// finish.
+class Figure {
+public:
+    static constexpr const char* kContext = "figure.tracks_overlay";
+
+    Figure(const spotflow_host* host, const char* params_json)
+        : host(host), params(parse_params(params_json)), path(spotflow::output_path(host, params.file)) {}
+
+    std::string context() const { return "drawing '" + params.file + "'"; }
+
+    spotflow_status process(const spotflow_input& input, const spotflow_packet& packet, const spotflow_emitter*) {
+        if (input.port == kMovie) {
+            if (packet.kind != SPOTFLOW_DATA_TENSOR || !packet.tensor)
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "the movie input received a table");
+            projection.add(packet.tensor->dl_tensor);
+        } else {
+            tracks.add(packet);
+        }
+        if (stream_pixel_nm <= 0) stream_pixel_nm = packet.info.pixel_size_nm;
+        return SPOTFLOW_OK;
+    }
+
+    spotflow_status finish(const spotflow_emitter*) {
+        if (projection.empty())
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "no movie frame arrived: nothing to draw the tracks on");
+        OverlayStyle style = params.style;
+        if (style.pixel_size_nm <= 0) style.pixel_size_nm = stream_pixel_nm;
+        const Drawn drawn = draw_overlay(path, projection, tracks.sorted(), style);
+        host->log(host, SPOTFLOW_LOG_INFO,
+                  fmt::format("{} tracks drawn over {} frames, {} output px per movie px", drawn.tracks,
+                              projection.frames(), drawn.scale)
+                      .c_str());
+        return SPOTFLOW_OK;
+    }
+
+private:
     const spotflow_host* host;
     Params params;
     std::string path;
@@ -63,52 +96,7 @@ struct Figure {
     double stream_pixel_nm = 0;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Figure* figure = nullptr;
-    guarded(host, "creating figure.tracks_overlay", [&] {
-        Params p = parse_params(params_json);
-        std::string path = spotflow::output_path(host, p.file);
-        figure = new Figure{host, std::move(p), std::move(path), {}, {}};
-        return SPOTFLOW_OK;
-    });
-    return figure;
-}
-
-spotflow_status process(void* self, const spotflow_input* input, const spotflow_packet* packet,
-                        const spotflow_emitter*) {
-    auto& f = *static_cast<Figure*>(self);
-    return guarded(f.host, "drawing '" + f.params.file + "'", [&] {
-        if (input->port == kMovie) {
-            if (packet->kind != SPOTFLOW_DATA_TENSOR || !packet->tensor)
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "the movie input received a table");
-            f.projection.add(packet->tensor->dl_tensor);
-        } else {
-            f.tracks.add(*packet);
-        }
-        if (f.stream_pixel_nm <= 0) f.stream_pixel_nm = packet->info.pixel_size_nm;
-        return SPOTFLOW_OK;
-    });
-}
-
-spotflow_status finish(void* self, const spotflow_emitter*) {
-    auto& f = *static_cast<Figure*>(self);
-    return guarded(f.host, "drawing '" + f.params.file + "'", [&] {
-        if (f.projection.empty())
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "no movie frame arrived: nothing to draw the tracks on");
-        OverlayStyle style = f.params.style;
-        if (style.pixel_size_nm <= 0) style.pixel_size_nm = f.stream_pixel_nm;
-        const Drawn drawn = draw_overlay(f.path, f.projection, f.tracks.sorted(), style);
-        f.host->log(f.host, SPOTFLOW_LOG_INFO,
-                    fmt::format("{} tracks drawn over {} frames, {} output px per movie px", drawn.tracks,
-                                f.projection.frames(), drawn.scale)
-                        .c_str());
-        return SPOTFLOW_OK;
-    });
-}
-
-void destroy(void* self) { delete static_cast<Figure*>(self); }
-
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Figure>();
 
 const spotflow_port_desc kInputs[] = {
     {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "T x H x W chunks; only their running maximum is kept"},
@@ -121,11 +109,7 @@ const spotflow_plugin_desc kDescriptor = {
     0,                       nullptr, kSchema,
     &kVtable,                nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace figure_tracks
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {
-    SPOTFLOW_ABI_VERSION_INIT, figure_tracks::plugin_count, figure_tracks::plugin};
+SPOTFLOW_EXPORT_PLUGINS(figure_tracks::kDescriptor);

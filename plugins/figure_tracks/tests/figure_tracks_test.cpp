@@ -9,17 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../../tests/support/plugin_harness.hpp"
+#include "plugin_harness.hpp"
 #include "overlay_drawing.hpp"
 #include "spotflow_plot/plot.hpp"
 
 namespace fs = std::filesystem;
-using spotflow::ColumnType;
-using spotflow::TableBuilder;
-using spotflow::testing::FakeHost;
-using spotflow::testing::NodeRunner;
-using spotflow::testing::OwnedPacket;
-using spotflow::testing::PluginLibrary;
+using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 
 namespace {
 

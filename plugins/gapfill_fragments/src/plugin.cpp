@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gapfill.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
@@ -55,35 +55,27 @@ struct Filler {
     spotflow::tables::TableAccumulator tracks;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Filler* f = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        Options o;
-        o.max_gap = p.at("max_gap");
-        o.max_distance = p.at("max_distance");
-        o.gate = p.at("gate");
-        o.step_variance = p.at("step_variance");
-        o.velocity_weight = p.at("velocity_weight");
-        o.velocity_points = p.at("velocity_points");
-        o.intensity_weight = p.at("intensity_weight");
-        o.directed = p.value("directed", true);
-        f = new Filler{host, o, p.value("fill_gaps", "none") == "linear", p.at("figure"), {}};
-        return SPOTFLOW_OK;
-    });
-    return f;
+Filler make_state(const spotflow_host* host, const char* params_json) {
+    const auto p = nlohmann::json::parse(params_json);
+    Options o;
+    o.max_gap = p.at("max_gap");
+    o.max_distance = p.at("max_distance");
+    o.gate = p.at("gate");
+    o.step_variance = p.at("step_variance");
+    o.velocity_weight = p.at("velocity_weight");
+    o.velocity_points = p.at("velocity_points");
+    o.intensity_weight = p.at("intensity_weight");
+    o.directed = p.value("directed", true);
+    return Filler{host, o, p.value("fill_gaps", "none") == "linear", p.at("figure"), {}};
 }
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
-    auto& f = *static_cast<Filler*>(self);
-    return spotflow::guarded(f.host, "reading tracks", [&]() -> spotflow_status {
-        try {
-            f.tracks.append(in->schema, in->array);
-        } catch (const std::invalid_argument& e) {
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + e.what());
-        }
-        return SPOTFLOW_OK;
-    });
+spotflow_status process(Filler& f, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter*) {
+    try {
+        f.tracks.append(in->schema, in->array);
+    } catch (const std::invalid_argument& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + e.what());
+    }
+    return SPOTFLOW_OK;
 }
 
 struct Stats {
@@ -162,125 +154,119 @@ size_t fill_gaps(spotflow::tables::TableAccumulator& table, std::vector<int64_t>
     return added;
 }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& f = *static_cast<Filler*>(self);
-    return spotflow::guarded(f.host, "filling gaps", [&]() -> spotflow_status {
-        std::vector<int64_t> frame, id;
-        std::vector<double> x, y, photons;
-        if (f.tracks.rows() > 0 || !f.tracks.names().empty()) {
-            try {
-                frame = f.tracks.ints("frame");
-                id = f.tracks.ints("track_id");
-                x = f.tracks.doubles("x");
-                y = f.tracks.doubles("y");
-                if (f.tracks.has("photons")) photons = f.tracks.doubles("photons");
-            } catch (const std::invalid_argument& e) {
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + e.what());
-            }
+spotflow_status finish(Filler& f, const spotflow_emitter* out) {
+    std::vector<int64_t> frame, id;
+    std::vector<double> x, y, photons;
+    if (f.tracks.rows() > 0 || !f.tracks.names().empty()) {
+        try {
+            frame = f.tracks.ints("frame");
+            id = f.tracks.ints("track_id");
+            x = f.tracks.doubles("x");
+            y = f.tracks.doubles("y");
+            if (f.tracks.has("photons")) photons = f.tracks.doubles("photons");
+        } catch (const std::invalid_argument& e) {
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("tracks: ") + e.what());
         }
-        // Fragments in order of first frame, points in frame order.
-        std::map<int64_t, std::vector<size_t>> rows_of;
-        for (size_t r = 0; r < id.size(); ++r) rows_of[id[r]].push_back(r);
-        std::vector<Fragment> frags;
-        for (auto& [tid, rows] : rows_of) {
-            std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return frame[a] < frame[b]; });
-            Fragment fr{tid, {}, {}, {}, std::nan("")};
-            double sum = 0;
-            for (const size_t r : rows) {
-                fr.frame.push_back(frame[r]);
-                fr.x.push_back(x[r]);
-                fr.y.push_back(y[r]);
-                if (!photons.empty()) sum += photons[r];
-            }
-            if (!photons.empty()) fr.intensity = sum / static_cast<double>(rows.size());
-            frags.push_back(std::move(fr));
+    }
+    // Fragments in order of first frame, points in frame order.
+    std::map<int64_t, std::vector<size_t>> rows_of;
+    for (size_t r = 0; r < id.size(); ++r) rows_of[id[r]].push_back(r);
+    std::vector<Fragment> frags;
+    for (auto& [tid, rows] : rows_of) {
+        std::stable_sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return frame[a] < frame[b]; });
+        Fragment fr{tid, {}, {}, {}, std::nan("")};
+        double sum = 0;
+        for (const size_t r : rows) {
+            fr.frame.push_back(frame[r]);
+            fr.x.push_back(x[r]);
+            fr.y.push_back(y[r]);
+            if (!photons.empty()) sum += photons[r];
         }
-        std::stable_sort(frags.begin(), frags.end(), [](const Fragment& a, const Fragment& b) { return a.frame.front() < b.frame.front(); });
-        const auto next = join(frags, f.options);
+        if (!photons.empty()) fr.intensity = sum / static_cast<double>(rows.size());
+        frags.push_back(std::move(fr));
+    }
+    std::stable_sort(frags.begin(), frags.end(), [](const Fragment& a, const Fragment& b) { return a.frame.front() < b.frame.front(); });
+    const auto next = join(frags, f.options);
 
-        // New ids: follow chains from fragments nothing continues.
-        std::vector<bool> continued(frags.size(), false);
-        for (const int64_t n : next)
-            if (n >= 0) continued[static_cast<size_t>(n)] = true;
-        std::map<int64_t, int64_t> new_id;
-        int64_t k = 0;
-        for (size_t a = 0; a < frags.size(); ++a) {
-            if (continued[a]) continue;
-            for (int64_t c = static_cast<int64_t>(a); c >= 0; c = next[static_cast<size_t>(c)]) new_id[frags[static_cast<size_t>(c)].id] = k;
-            ++k;
-        }
-        std::vector<int64_t> merged(id.size());
-        for (size_t r = 0; r < id.size(); ++r) merged[r] = new_id.at(id[r]);
+    // New ids: follow chains from fragments nothing continues.
+    std::vector<bool> continued(frags.size(), false);
+    for (const int64_t n : next)
+        if (n >= 0) continued[static_cast<size_t>(n)] = true;
+    std::map<int64_t, int64_t> new_id;
+    int64_t k = 0;
+    for (size_t a = 0; a < frags.size(); ++a) {
+        if (continued[a]) continue;
+        for (int64_t c = static_cast<int64_t>(a); c >= 0; c = next[static_cast<size_t>(c)]) new_id[frags[static_cast<size_t>(c)].id] = k;
+        ++k;
+    }
+    std::vector<int64_t> merged(id.size());
+    for (size_t r = 0; r < id.size(); ++r) merged[r] = new_id.at(id[r]);
 
-        const Stats before = stats_of(id), after = stats_of(merged);
-        const std::string note = "gap filling: " + std::to_string(before.tracks) + " -> " + std::to_string(after.tracks) +
-                                 " tracks, mean length " + std::to_string(before.mean_length) + " -> " +
-                                 std::to_string(after.mean_length);
-        f.host->log(f.host, SPOTFLOW_LOG_INFO, note.c_str());
+    const Stats before = stats_of(id), after = stats_of(merged);
+    const std::string note = "gap filling: " + std::to_string(before.tracks) + " -> " + std::to_string(after.tracks) +
+                             " tracks, mean length " + std::to_string(before.mean_length) + " -> " +
+                             std::to_string(after.mean_length);
+    f.host->log(f.host, SPOTFLOW_LOG_INFO, note.c_str());
 
-        if (!f.figure.empty()) draw(f.host, f.figure, id, merged, before, after);
+    if (!f.figure.empty()) draw(f.host, f.figure, id, merged, before, after);
 
-        std::vector<int64_t> order(id.size());
+    std::vector<int64_t> order(id.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::vector<int64_t> interpolated;
+    if (f.fill_linear) {
+        const size_t added = fill_gaps(f.tracks, frame, x, y, merged);
+        // Points an earlier pass interpolated stay marked.
+        interpolated = f.tracks.has("interpolated") ? f.tracks.ints("interpolated")
+                                                    : std::vector<int64_t>(merged.size(), 0);
+        std::fill(interpolated.begin() + static_cast<std::ptrdiff_t>(id.size()), interpolated.end(), 1);
+        order.resize(merged.size());
         std::iota(order.begin(), order.end(), 0);
-        std::vector<int64_t> interpolated;
-        if (f.fill_linear) {
-            const size_t added = fill_gaps(f.tracks, frame, x, y, merged);
-            // Points an earlier pass interpolated stay marked.
-            interpolated = f.tracks.has("interpolated") ? f.tracks.ints("interpolated")
-                                                        : std::vector<int64_t>(merged.size(), 0);
-            std::fill(interpolated.begin() + static_cast<std::ptrdiff_t>(id.size()), interpolated.end(), 1);
-            order.resize(merged.size());
-            std::iota(order.begin(), order.end(), 0);
-            // Frame order, as linkers emit, with the new rows in place.
-            std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-                const auto fa = frame[static_cast<size_t>(a)], fb = frame[static_cast<size_t>(b)];
-                return fa != fb ? fa < fb : merged[static_cast<size_t>(a)] < merged[static_cast<size_t>(b)];
-            });
-            f.host->log(f.host, SPOTFLOW_LOG_INFO,
-                        ("gap filling: " + std::to_string(added) + " interpolated points added").c_str());
-        }
-        spotflow_packet p{};
-        p.kind = SPOTFLOW_DATA_TABLE;
-        std::vector<spotflow::tables::TableAccumulator::IntColumn> extra = {{"track_id", merged}};
-        if (f.fill_linear) extra.push_back({"interpolated", interpolated});
-        f.tracks.build(order, extra, &p.schema, &p.array);
-        if (const auto s = out->emit(out, 0, &p); s != SPOTFLOW_OK) return s;
+        // Frame order, as linkers emit, with the new rows in place.
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+            const auto fa = frame[static_cast<size_t>(a)], fb = frame[static_cast<size_t>(b)];
+            return fa != fb ? fa < fb : merged[static_cast<size_t>(a)] < merged[static_cast<size_t>(b)];
+        });
+        f.host->log(f.host, SPOTFLOW_LOG_INFO,
+                    ("gap filling: " + std::to_string(added) + " interpolated points added").c_str());
+    }
+    spotflow_packet p{};
+    p.kind = SPOTFLOW_DATA_TABLE;
+    std::vector<spotflow::tables::TableAccumulator::IntColumn> extra = {{"track_id", merged}};
+    if (f.fill_linear) extra.push_back({"interpolated", interpolated});
+    f.tracks.build(order, extra, &p.schema, &p.array);
+    if (const auto s = out->emit(out, 0, &p); s != SPOTFLOW_OK) return s;
 
-        spotflow::TableBuilder b;
-        using spotflow::ColumnType;
-        const auto c_stage = b.add_column("stage", ColumnType::Utf8), c_n = b.add_column("n_tracks", ColumnType::Int64),
-                   c_mean = b.add_column("mean_track_length", ColumnType::Float64),
-                   c_med = b.add_column("median_track_length", ColumnType::Float64);
-        for (const auto& [stage, s] : {std::make_pair("before", before), std::make_pair("after", after)}) {
-            b.append_string(c_stage, stage);
-            b.append_int(c_n, s.tracks);
-            b.append_double(c_mean, s.mean_length);
-            b.append_double(c_med, s.median_length);
-        }
-        spotflow_packet q{};
-        q.kind = SPOTFLOW_DATA_TABLE;
-        b.finish(&q.schema, &q.array);
-        return out->emit(out, 1, &q);
-    });
+    spotflow::TableBuilder b;
+    using spotflow::ColumnType;
+    const auto c_stage = b.add_column("stage", ColumnType::Utf8), c_n = b.add_column("n_tracks", ColumnType::Int64),
+               c_mean = b.add_column("mean_track_length", ColumnType::Float64),
+               c_med = b.add_column("median_track_length", ColumnType::Float64);
+    for (const auto& [stage, s] : {std::make_pair("before", before), std::make_pair("after", after)}) {
+        b.append_string(c_stage, stage);
+        b.append_int(c_n, s.tracks);
+        b.append_double(c_mean, s.mean_length);
+        b.append_double(c_med, s.median_length);
+    }
+    spotflow_packet q{};
+    q.kind = SPOTFLOW_DATA_TABLE;
+    b.finish(&q.schema, &q.array);
+    return out->emit(out, 1, &q);
 }
 
-void destroy(void* self) { delete static_cast<Filler*>(self); }
+constexpr char kFillingGaps[] = "filling gaps";
 
 const spotflow_port_desc kInputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM, "frame, x, y, track_id (+ photons)"}};
 const spotflow_port_desc kOutputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, 0, "the same rows and columns, fragments joined under new track ids"},
     {"summary", SPOTFLOW_TYPE_METRICS, SPOTFLOW_DATA_TABLE, 0, "stage (before/after), n_tracks, mean and median track length"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable =
+    spotflow::node_vtable<spotflow::FunctionNode<Filler, make_state, process, finish, kFillingGaps>>();
 const spotflow_plugin_desc kDesc = {"gapfill.fragments", "1.0.0",
                                     "Joins track fragments across temporal gaps by a global assignment of ends to starts",
                                     "gapfiller", kInputs, 1, 2, kOutputs, kSchema, &kVtable, nullptr};
 
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
-
 } // namespace
 } // namespace gapfill
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, gapfill::count,
-                                                                         gapfill::plugin};
+SPOTFLOW_EXPORT_PLUGINS(gapfill::kDesc);

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "isbi_format.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
@@ -98,66 +98,54 @@ std::string nan_report(const IsbiTracks& t) {
     return s;
 }
 
-void* create_reader(const spotflow_host* host, const char* params_json) {
-    Reader* reader = nullptr;
-    guarded(host, "reading the ISBI XML", [&] {
-        const auto j = parse_json(params_json);
-        auto r = std::make_unique<Reader>(Reader{host, param<std::string>(j, "path"), param<int64_t>(j, "batch_rows"),
-                                                 param<double>(j, "pixel_size_nm"), param<double>(j, "frame_interval_s"),
-                                                 {}});
-        r->tracks = read_isbi(r->path);
-        for (const auto& p : r->tracks.particles) r->points += static_cast<int64_t>(p.detections.size());
-        const std::string report = nan_report(r->tracks);
-        if (!report.empty())
-            host->log(host, SPOTFLOW_LOG_WARNING, ("ISBI XML '" + r->path + "': " + report).c_str());
-        reader = r.release();
-        return SPOTFLOW_OK;
-    });
-    return reader;
+Reader make_reader(const spotflow_host* host, const char* params_json) {
+    const auto j = parse_json(params_json);
+    Reader r{host, param<std::string>(j, "path"), param<int64_t>(j, "batch_rows"), param<double>(j, "pixel_size_nm"),
+             param<double>(j, "frame_interval_s"), {}};
+    r.tracks = read_isbi(r.path);
+    for (const auto& p : r.tracks.particles) r.points += static_cast<int64_t>(p.detections.size());
+    const std::string report = nan_report(r.tracks);
+    if (!report.empty()) host->log(host, SPOTFLOW_LOG_WARNING, ("ISBI XML '" + r.path + "': " + report).c_str());
+    return r;
 }
 
-spotflow_status pull(void* self, const spotflow_emitter* out) {
-    auto& r = *static_cast<Reader*>(self);
-    return guarded(r.host, "reading ISBI XML '" + r.path + "'", [&]() -> spotflow_status {
-        if (r.emitted && r.emitted_points >= r.points) return SPOTFLOW_DONE;
-        spotflow::TableBuilder b;
-        const auto f = b.add_column("frame", ColumnType::Int64);
-        const auto x = b.add_column("x", ColumnType::Float64);
-        const auto y = b.add_column("y", ColumnType::Float64);
-        const auto z = b.add_column("z", ColumnType::Float64);
-        const auto id = b.add_column("track_id", ColumnType::Int64);
-        int64_t n = 0;
-        while (n < r.batch_rows && r.particle < r.tracks.particles.size()) {
-            const Particle& p = r.tracks.particles[r.particle];
-            if (r.detection == p.detections.size()) {
-                ++r.particle;
-                r.detection = 0;
-                continue;
-            }
-            const Detection& d = p.detections[r.detection++];
-            b.append_int(f, d.t);
-            b.append_double(x, d.x);
-            b.append_double(y, d.y);
-            b.append_double(z, d.z);
-            b.append_int(id, p.index);
-            ++n;
+spotflow_status pull(Reader& r, const spotflow_emitter* out) {
+    if (r.emitted && r.emitted_points >= r.points) return SPOTFLOW_DONE;
+    spotflow::TableBuilder b;
+    const auto f = b.add_column("frame", ColumnType::Int64);
+    const auto x = b.add_column("x", ColumnType::Float64);
+    const auto y = b.add_column("y", ColumnType::Float64);
+    const auto z = b.add_column("z", ColumnType::Float64);
+    const auto id = b.add_column("track_id", ColumnType::Int64);
+    int64_t n = 0;
+    while (n < r.batch_rows && r.particle < r.tracks.particles.size()) {
+        const Particle& p = r.tracks.particles[r.particle];
+        if (r.detection == p.detections.size()) {
+            ++r.particle;
+            r.detection = 0;
+            continue;
         }
-        spotflow_packet packet{};
-        packet.kind = SPOTFLOW_DATA_TABLE;
-        packet.info.total_frames = -1;
-        packet.info.pixel_size_nm = r.pixel_size_nm;
-        packet.info.frame_interval_s = r.frame_interval_s;
-        b.finish(&packet.schema, &packet.array);
-        r.emitted_points += n;
-        r.emitted = true;
-        r.host->progress(r.host, r.emitted_points, r.points);
-        return out->emit(out, 0, &packet);
-    });
+        const Detection& d = p.detections[r.detection++];
+        b.append_int(f, d.t);
+        b.append_double(x, d.x);
+        b.append_double(y, d.y);
+        b.append_double(z, d.z);
+        b.append_int(id, p.index);
+        ++n;
+    }
+    spotflow_packet packet{};
+    packet.kind = SPOTFLOW_DATA_TABLE;
+    packet.info.total_frames = -1;
+    packet.info.pixel_size_nm = r.pixel_size_nm;
+    packet.info.frame_interval_s = r.frame_interval_s;
+    b.finish(&packet.schema, &packet.array);
+    r.emitted_points += n;
+    r.emitted = true;
+    r.host->progress(r.host, r.emitted_points, r.points);
+    return out->emit(out, 0, &packet);
 }
 
-spotflow_status finish_reader(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
-
-void destroy_reader(void* self) { delete static_cast<Reader*>(self); }
+constexpr char kReading[] = "reading the ISBI XML";
 
 // ---- write.isbi_xml --------------------------------------------------------
 
@@ -168,43 +156,33 @@ struct Writer {
     TrackPoints points;
 };
 
-void* create_writer(const spotflow_host* host, const char* params_json) {
-    Writer* writer = nullptr;
-    guarded(host, "creating write.isbi_xml", [&] {
-        const auto j = parse_json(params_json);
-        const std::string file = param<std::string>(j, "file");
-        writer = new Writer{host, file, spotflow::output_path(host, file),
-                            {param<std::string>(j, "snr"), param<std::string>(j, "density"),
-                             param<std::string>(j, "scenario")},
-                            {}};
-        return SPOTFLOW_OK;
-    });
-    return writer;
+Writer make_writer(const spotflow_host* host, const char* params_json) {
+    const auto j = parse_json(params_json);
+    const std::string file = param<std::string>(j, "file");
+    return Writer{host, file, spotflow::output_path(host, file),
+                  {param<std::string>(j, "snr"), param<std::string>(j, "density"), param<std::string>(j, "scenario")},
+                  {}};
 }
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "collecting tracks for '" + w.file + "'", [&] {
-        w.points.add(*packet);
-        return SPOTFLOW_OK;
-    });
+spotflow_status process(Writer& w, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
+    w.points.add(*packet);
+    return SPOTFLOW_OK;
 }
 
-spotflow_status finish_writer(void* self, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "writing '" + w.file + "'", [&] {
-        write_isbi(w.path, w.points.sorted(), w.attributes);
-        if (w.points.skipped())
-            w.host->log(w.host, SPOTFLOW_LOG_INFO,
-                        fmt::format("{} rows without a position (gaps) are not written", w.points.skipped()).c_str());
-        return SPOTFLOW_OK;
-    });
+spotflow_status finish_writer(Writer& w, const spotflow_emitter*) {
+    write_isbi(w.path, w.points.sorted(), w.attributes);
+    if (w.points.skipped())
+        w.host->log(w.host, SPOTFLOW_LOG_INFO,
+                    fmt::format("{} rows without a position (gaps) are not written", w.points.skipped()).c_str());
+    return SPOTFLOW_OK;
 }
 
-void destroy_writer(void* self) { delete static_cast<Writer*>(self); }
+constexpr char kWriting[] = "writing the ISBI XML";
 
-const spotflow_node_vtable kReadVtable = {create_reader, pull, nullptr, finish_reader, destroy_reader};
-const spotflow_node_vtable kWriteVtable = {create_writer, nullptr, process, finish_writer, destroy_writer};
+const spotflow_node_vtable kReadVtable =
+    spotflow::node_vtable<spotflow::FunctionSource<Reader, make_reader, pull, kReading>>();
+const spotflow_node_vtable kWriteVtable =
+    spotflow::node_vtable<spotflow::FunctionNode<Writer, make_writer, process, finish_writer, kWriting>>();
 
 const spotflow_port_desc kReadOutputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, 0,
@@ -213,18 +191,14 @@ const spotflow_port_desc kWriteInputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM,
      "frame, x, y, track_id (z optional); rows without a position are skipped"}};
 
-const spotflow_plugin_desc kDescriptors[] = {
-    {"read.isbi_xml", "1.0.0", "Reads tracks in the particle tracking challenge's XML format", "source", nullptr, 0,
-     1, kReadOutputs, kReadSchema, &kReadVtable, nullptr},
-    {"write.isbi_xml", "1.0.0", "Writes tracks in the particle tracking challenge's XML format", "writer",
-     kWriteInputs, 1, 0, nullptr, kWriteSchema, &kWriteVtable, nullptr},
-};
-
-uint32_t plugin_count() { return 2; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i < 2 ? &kDescriptors[i] : nullptr; }
+const spotflow_plugin_desc kRead = {"read.isbi_xml", "1.0.0",
+                                    "Reads tracks in the particle tracking challenge's XML format", "source", nullptr, 0,
+                                    1, kReadOutputs, kReadSchema, &kReadVtable, nullptr};
+const spotflow_plugin_desc kWrite = {"write.isbi_xml", "1.0.0",
+                                     "Writes tracks in the particle tracking challenge's XML format", "writer",
+                                     kWriteInputs, 1, 0, nullptr, kWriteSchema, &kWriteVtable, nullptr};
 
 } // namespace
 } // namespace io_isbi
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         io_isbi::plugin_count, io_isbi::plugin};
+SPOTFLOW_EXPORT_PLUGINS(io_isbi::kRead, io_isbi::kWrite);

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nearest.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow_tables/linker_node.hpp"
 
@@ -47,11 +47,7 @@ const spotflow_plugin_desc kDesc = {"link.nearest", "1.0.0",
                                     "Greedy nearest-neighbour linking within a radius (the baseline tracker)", "linker",
                                     kInputs, 1, 1, kOutputs, kSchema, &kVtable, nullptr};
 
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
-
 } // namespace
 } // namespace link_nearest
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, link_nearest::count,
-                                                                         link_nearest::plugin};
+SPOTFLOW_EXPORT_PLUGINS(link_nearest::kDesc);

@@ -12,8 +12,7 @@
 
 namespace {
 
-using spotflow::testing::FakeHost;
-using spotflow::testing::PluginLibrary;
+using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 using Tensor = std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)>;
 
 Tensor tensor(std::vector<int64_t> shape, std::vector<float> data) {

@@ -10,14 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "csv_table.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
+#include "spotflow/params.hpp"
 #include "spotflow/plugin_error.hpp"
 
 namespace read_csv {
 namespace {
 
 using spotflow::ColumnType;
-using spotflow::guarded;
 using spotflow::PluginError;
 using spotflow_csv::CsvLayout;
 using spotflow_csv::CsvRecords;
@@ -69,20 +70,43 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         Params p{j.at("path").get<std::string>(), j.at("batch_rows").get<int64_t>(), std::nullopt,
                  j.at("pixel_size_nm").get<double>(), j.at("frame_interval_s").get<double>()};
         auto columns = j.at("columns").get<std::vector<std::string>>();
         if (!columns.empty()) p.columns = std::move(columns);
         if (p.batch_rows < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "batch_rows must be at least 1");
         return p;
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
-struct Reader {
+// One source of flavour F (kFlavors): scans the file at create, emits
+// batch_rows rows a pull.
+template <int F> class Reader {
+public:
+    static constexpr const char* kContext = "opening the CSV";
+
+    Reader(const spotflow_host* host, const char* params_json)
+        : host(host), params(parse_params(params_json)), records(params.path),
+          layout(spotflow_csv::scan_csv(records, kFlavors[F].required, params.columns, kFlavors[F].table_type)) {}
+
+    std::string context() const { return "reading CSV '" + params.path + "'"; }
+
+    spotflow_status pull(const spotflow_emitter* out) {
+        // An empty table still sends one batch, so its columns reach the writers.
+        if (emitted && rows_done >= layout.rows) return SPOTFLOW_DONE;
+        spotflow_packet packet{};
+        packet.kind = SPOTFLOW_DATA_TABLE;
+        packet.info.total_frames = -1;
+        packet.info.pixel_size_nm = params.pixel_size_nm;
+        packet.info.frame_interval_s = params.frame_interval_s;
+        rows_done += spotflow_csv::read_csv_batch(records, layout, params.batch_rows, &packet.schema, &packet.array);
+        emitted = true;
+        host->progress(host, rows_done, layout.rows);
+        return out->emit(out, 0, &packet);
+    }
+
+private:
     const spotflow_host* host;
     Params params;
     CsvRecords records;
@@ -91,44 +115,10 @@ struct Reader {
     bool emitted = false;
 };
 
-template <int F> void* create(const spotflow_host* host, const char* params_json) {
-    Reader* reader = nullptr;
-    guarded(host, "opening the CSV", [&] {
-        Params p = parse_params(params_json);
-        CsvRecords records(p.path);
-        CsvLayout layout = spotflow_csv::scan_csv(records, kFlavors[F].required, p.columns, kFlavors[F].table_type);
-        reader = new Reader{host, std::move(p), std::move(records), std::move(layout)};
-        return SPOTFLOW_OK;
-    });
-    return reader;
-}
-
-spotflow_status pull(void* self, const spotflow_emitter* out) {
-    auto& r = *static_cast<Reader*>(self);
-    return guarded(r.host, "reading CSV '" + r.params.path + "'", [&]() -> spotflow_status {
-        // An empty table still sends one batch, so its columns reach the writers.
-        if (r.emitted && r.rows_done >= r.layout.rows) return SPOTFLOW_DONE;
-        spotflow_packet packet{};
-        packet.kind = SPOTFLOW_DATA_TABLE;
-        packet.info.total_frames = -1;
-        packet.info.pixel_size_nm = r.params.pixel_size_nm;
-        packet.info.frame_interval_s = r.params.frame_interval_s;
-        r.rows_done += spotflow_csv::read_csv_batch(r.records, r.layout, r.params.batch_rows, &packet.schema,
-                                                    &packet.array);
-        r.emitted = true;
-        r.host->progress(r.host, r.rows_done, r.layout.rows);
-        return out->emit(out, 0, &packet);
-    });
-}
-
-spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
-
-void destroy(void* self) { delete static_cast<Reader*>(self); }
-
 const spotflow_node_vtable kVtables[] = {
-    {create<0>, pull, nullptr, finish, destroy},
-    {create<1>, pull, nullptr, finish, destroy},
-    {create<2>, pull, nullptr, finish, destroy},
+    spotflow::node_vtable<Reader<0>>(),
+    spotflow::node_vtable<Reader<1>>(),
+    spotflow::node_vtable<Reader<2>>(),
 };
 
 const spotflow_port_desc kOutputs[] = {
@@ -137,20 +127,16 @@ const spotflow_port_desc kOutputs[] = {
     {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, 0, "frame, x, y and the file's other columns"},
 };
 
-const spotflow_plugin_desc kDescriptors[] = {
-    {"read.csv", "1.0.0", "Reads a CSV file as a table, inferring each column's type", "source", nullptr, 0, 1,
-     &kOutputs[0], kSchema, &kVtables[0], nullptr},
-    {"read.tracks_csv", "1.0.0", "Reads a CSV of tracks (frame, x, y, track_id, ...) in pixels", "source", nullptr, 0,
-     1, &kOutputs[1], kSchema, &kVtables[1], nullptr},
-    {"read.detections_csv", "1.0.0", "Reads a CSV of detections (frame, x, y, ...) in pixels", "source", nullptr, 0,
-     1, &kOutputs[2], kSchema, &kVtables[2], nullptr},
-};
-
-uint32_t plugin_count() { return 3; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i < 3 ? &kDescriptors[i] : nullptr; }
+const spotflow_plugin_desc kTable = {"read.csv", "1.0.0", "Reads a CSV file as a table, inferring each column's type",
+                                     "source", nullptr, 0, 1, &kOutputs[0], kSchema, &kVtables[0], nullptr};
+const spotflow_plugin_desc kTracks = {"read.tracks_csv", "1.0.0",
+                                      "Reads a CSV of tracks (frame, x, y, track_id, ...) in pixels", "source", nullptr,
+                                      0, 1, &kOutputs[1], kSchema, &kVtables[1], nullptr};
+const spotflow_plugin_desc kDetections = {"read.detections_csv", "1.0.0",
+                                          "Reads a CSV of detections (frame, x, y, ...) in pixels", "source", nullptr,
+                                          0, 1, &kOutputs[2], kSchema, &kVtables[2], nullptr};
 
 } // namespace
 } // namespace read_csv
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         read_csv::plugin_count, read_csv::plugin};
+SPOTFLOW_EXPORT_PLUGINS(read_csv::kTable, read_csv::kTracks, read_csv::kDetections);

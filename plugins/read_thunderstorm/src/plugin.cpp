@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "spotflow_csv/csv_records.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
+#include "spotflow/params.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "thunderstorm_columns.hpp"
 #include "thunderstorm_rows.hpp"
@@ -44,72 +46,63 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         Params p{j.at("path").get<std::string>(), j.at("pixel_size_nm").get<double>(),
                  j.at("frame_interval_s").get<double>(), j.at("batch_rows").get<int64_t>()};
         if (!(p.pixel_size_nm > 0)) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "pixel_size_nm must be above 0");
         if (p.batch_rows < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "batch_rows must be at least 1");
         return p;
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
-struct Reader {
-    const spotflow_host* host;
-    Params params;
-    CsvRecords records;
-    ColumnMap map;
-    size_t header_fields;
-    int64_t rows;
-    int64_t rows_done = 0;
-    bool emitted = false;
-};
+// One source: reads the header and counts the rows at create, emits
+// batch_rows rows a pull.
+class Reader {
+public:
+    static constexpr const char* kContext = "read.thunderstorm";
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Reader* reader = nullptr;
-    guarded(host, "opening the ThunderSTORM CSV", [&] {
-        Params p = parse_params(params_json);
-        CsvRecords records(p.path);
+    Reader(const spotflow_host* host, const char* params_json)
+        : host(host), params(parse_params(params_json)), records(params.path) {
         std::vector<std::string> header;
         if (!records.next(header))
-            throw PluginError(SPOTFLOW_ERR_FORMAT, "ThunderSTORM CSV '" + p.path + "' is empty: a header line is required");
-        ColumnMap map = map_columns(header, p.pixel_size_nm, p.path);
+            throw PluginError(SPOTFLOW_ERR_FORMAT, "ThunderSTORM CSV '" + params.path + "' is empty: a header line is required");
+        map = map_columns(header, params.pixel_size_nm, params.path);
         if (!map.ignored.empty()) {
             std::string list;
             for (const auto& l : map.ignored) list += (list.empty() ? "'" : ", '") + l + "'";
             host->log(host, SPOTFLOW_LOG_INFO, ("ignoring ThunderSTORM columns " + list).c_str());
         }
-        const int64_t rows = count_rows(records, map, header.size());
-        reader = new Reader{host, std::move(p), std::move(records), std::move(map), header.size(), rows};
-        return SPOTFLOW_OK;
-    });
-    return reader;
-}
+        header_fields = header.size();
+        rows = count_rows(records, map, header.size());
+    }
 
-spotflow_status pull(void* self, const spotflow_emitter* out) {
-    auto& r = *static_cast<Reader*>(self);
-    return guarded(r.host, "reading ThunderSTORM CSV '" + r.params.path + "'", [&]() -> spotflow_status {
-        if (r.emitted && r.rows_done >= r.rows) return SPOTFLOW_DONE;
+    std::string context() const { return "reading ThunderSTORM CSV '" + params.path + "'"; }
+
+    spotflow_status pull(const spotflow_emitter* out) {
+        if (emitted && rows_done >= rows) return SPOTFLOW_DONE;
         spotflow_packet packet{};
         packet.kind = SPOTFLOW_DATA_TABLE;
         packet.info.total_frames = -1;
-        packet.info.pixel_size_nm = r.params.pixel_size_nm;
-        packet.info.frame_interval_s = r.params.frame_interval_s;
-        r.rows_done +=
-            read_batch(r.records, r.map, r.header_fields, r.params.batch_rows, &packet.schema, &packet.array);
-        r.emitted = true;
-        r.host->progress(r.host, r.rows_done, r.rows);
+        packet.info.pixel_size_nm = params.pixel_size_nm;
+        packet.info.frame_interval_s = params.frame_interval_s;
+        rows_done += read_batch(records, map, header_fields, params.batch_rows, &packet.schema, &packet.array);
+        emitted = true;
+        host->progress(host, rows_done, rows);
         return out->emit(out, 0, &packet);
-    });
-}
+    }
 
-spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
+private:
+    const spotflow_host* host;
+    Params params;
+    CsvRecords records;
+    ColumnMap map;
+    size_t header_fields = 0;
+    int64_t rows = 0;
+    int64_t rows_done = 0;
+    bool emitted = false;
+};
 
-void destroy(void* self) { delete static_cast<Reader*>(self); }
-
-const spotflow_node_vtable kVtable = {create, pull, nullptr, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Reader>();
 
 const spotflow_port_desc kOutputs[] = {
     {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, 0,
@@ -121,11 +114,7 @@ const spotflow_plugin_desc kDescriptor = {
     kOutputs,            kSchema, &kVtable,
     nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace read_thunderstorm
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {
-    SPOTFLOW_ABI_VERSION_INIT, read_thunderstorm::plugin_count, read_thunderstorm::plugin};
+SPOTFLOW_EXPORT_PLUGINS(read_thunderstorm::kDescriptor);

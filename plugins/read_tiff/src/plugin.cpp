@@ -12,7 +12,9 @@
 
 #include "errors.hpp"
 #include "itk_source.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
+#include "spotflow/params.hpp"
 #include "spotflow/tensor.hpp"
 #include "tiff_source.hpp"
 
@@ -50,16 +52,13 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         Params p{j.at("path").get<std::string>(), j.at("chunk_frames").get<int64_t>(),
                  j.at("pixel_size_nm").get<double>(), j.at("frame_interval_s").get<double>(),
                  j.at("channel").get<int32_t>(), j.at("allow_truncated").get<bool>()};
         if (p.chunk_frames < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "chunk_frames must be at least 1");
         return p;
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
 // TIFF by its signature; anything else goes to ITK.
@@ -95,55 +94,47 @@ DLManagedTensor* allocate(DLDataType t, std::vector<int64_t> shape) {
     throw std::logic_error("no tensor type for " + spotflow::dtype_name(t));
 }
 
-struct Reader {
+// One source: opens the movie at create, emits chunk_frames frames a pull.
+class Reader {
+public:
+    static constexpr const char* kContext = "read.tiff";
+
+    Reader(const spotflow_host* host, const char* params_json)
+        : host(host), params(parse_params(params_json)), source(open_movie(host, params.path, params.allow_truncated)) {}
+
+    std::string context() const { return "reading movie '" + params.path + "'"; }
+
+    spotflow_status pull(const spotflow_emitter* out) {
+        const MovieLayout& m = source->layout();
+        if (next_frame >= m.frames) return SPOTFLOW_DONE;
+        const int64_t count = std::min(params.chunk_frames, m.frames - next_frame);
+
+        std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)> tensor(
+            allocate(m.dtype, {count, m.height, m.width}), spotflow::release_tensor);
+        source->read_frames(next_frame, count, tensor->dl_tensor.data);
+
+        spotflow_packet packet{};
+        packet.kind = SPOTFLOW_DATA_TENSOR;
+        packet.info.frame_offset = next_frame;
+        packet.info.frame_count = count;
+        packet.info.total_frames = m.frames;
+        packet.info.pixel_size_nm = params.pixel_size_nm > 0 ? params.pixel_size_nm : m.pixel_size_nm;
+        packet.info.frame_interval_s = params.frame_interval_s > 0 ? params.frame_interval_s : m.frame_interval_s;
+        packet.info.channel = params.channel;
+        packet.tensor = tensor.release();
+        next_frame += count;
+        host->progress(host, next_frame, m.frames);
+        return out->emit(out, 0, &packet);
+    }
+
+private:
     const spotflow_host* host;
     Params params;
     std::unique_ptr<MovieSource> source;
     int64_t next_frame = 0;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Reader* reader = nullptr;
-    guarded(host, "opening the movie", [&] {
-        Params p = parse_params(params_json);
-        auto source = open_movie(host, p.path, p.allow_truncated);
-        reader = new Reader{host, std::move(p), std::move(source)};
-        return SPOTFLOW_OK;
-    });
-    return reader;
-}
-
-spotflow_status pull(void* self, const spotflow_emitter* out) {
-    auto& r = *static_cast<Reader*>(self);
-    return guarded(r.host, "reading movie '" + r.params.path + "'", [&]() -> spotflow_status {
-        const MovieLayout& m = r.source->layout();
-        if (r.next_frame >= m.frames) return SPOTFLOW_DONE;
-        const int64_t count = std::min(r.params.chunk_frames, m.frames - r.next_frame);
-
-        std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)> tensor(
-            allocate(m.dtype, {count, m.height, m.width}), spotflow::release_tensor);
-        r.source->read_frames(r.next_frame, count, tensor->dl_tensor.data);
-
-        spotflow_packet packet{};
-        packet.kind = SPOTFLOW_DATA_TENSOR;
-        packet.info.frame_offset = r.next_frame;
-        packet.info.frame_count = count;
-        packet.info.total_frames = m.frames;
-        packet.info.pixel_size_nm = r.params.pixel_size_nm > 0 ? r.params.pixel_size_nm : m.pixel_size_nm;
-        packet.info.frame_interval_s = r.params.frame_interval_s > 0 ? r.params.frame_interval_s : m.frame_interval_s;
-        packet.info.channel = r.params.channel;
-        packet.tensor = tensor.release();
-        r.next_frame += count;
-        r.host->progress(r.host, r.next_frame, m.frames);
-        return out->emit(out, 0, &packet);
-    });
-}
-
-spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
-
-void destroy(void* self) { delete static_cast<Reader*>(self); }
-
-const spotflow_node_vtable kVtable = {create, pull, nullptr, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Reader>();
 
 const spotflow_port_desc kOutputs[] = {
     {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "The movie, T x H x W chunks in the file's pixel type"}};
@@ -154,11 +145,7 @@ const spotflow_plugin_desc kDescriptor = {
     1,           kOutputs, kSchema,
     &kVtable,    nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace read_tiff
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         read_tiff::plugin_count, read_tiff::plugin};
+SPOTFLOW_EXPORT_PLUGINS(read_tiff::kDescriptor);

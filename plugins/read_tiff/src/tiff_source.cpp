@@ -55,16 +55,6 @@ std::optional<DLDataType> dtype_of(const PageFormat& f) {
 }
 
 // One line from libtiff's printf-style message.
-std::string format_message(const char* fmt, va_list ap, const std::string& path) {
-    char buf[512];
-    std::vsnprintf(buf, sizeof buf, fmt, ap);
-    std::string m(buf);
-    std::replace(m.begin(), m.end(), '\n', ' ');
-    // Some messages start with the file name, which our own line names already.
-    if (m.rfind(path + ": ", 0) == 0) m.erase(0, path.size() + 2);
-    return m;
-}
-
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
 std::string page_of(int64_t page, const std::string& path) {
@@ -106,14 +96,10 @@ bool has_tiff_magic(const unsigned char* h, size_t n) {
 }
 
 TiffSource::TiffSource(const spotflow_host* host, std::string path, bool allow_truncated)
-    : host_(host), path_(std::move(path)) {
-    std::unique_ptr<TIFFOpenOptions, void (*)(TIFFOpenOptions*)> opts(TIFFOpenOptionsAlloc(), TIFFOpenOptionsFree);
-    if (!opts) throw std::bad_alloc();
-    TIFFOpenOptionsSetErrorHandlerExtR(opts.get(), &TiffSource::on_error, this);
-    TIFFOpenOptionsSetWarningHandlerExtR(opts.get(), &TiffSource::on_warning, this);
+    : host_(host), path_(std::move(path)), errors_(host, path_, "movie ") {
     // "m": no memory mapping, so resident memory follows the chunks read,
     // not the pages of the file touched so far.
-    tif_.reset(TIFFOpenExt(path_.c_str(), "rm", opts.get()));
+    tif_.reset(errors_.open("rm"));
     if (!tif_) throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read movie " + quoted(path_) + ": " + take_error());
 
     // A truncated file (an interrupted acquisition, a partial copy) leaves a
@@ -121,11 +107,11 @@ TiffSource::TiffSource(const spotflow_host* host, std::string path, bool allow_t
     // analyse part of the movie, so it fails unless the user asks for the
     // pages found. A page whose pixels are cut short fails when it is read.
     const tdir_t pages = TIFFNumberOfDirectories(tif_.get());
-    if (!error_.empty() && !allow_truncated)
+    if (errors_.has_error() && !allow_truncated)
         throw PluginError(SPOTFLOW_ERR_FORMAT, "movie " + quoted(path_) + " is truncated or corrupt after page " +
                                                    std::to_string(pages) + " (" + take_error() +
                                                    "); set allow_truncated to read the pages before it");
-    if (!error_.empty())
+    if (errors_.has_error())
         host_->log(
             host_, SPOTFLOW_LOG_WARNING,
             ("movie " + quoted(path_) + ": " + take_error() + "; reading the " + std::to_string(pages) + " pages found")
@@ -225,34 +211,6 @@ void TiffSource::read_tiles(int64_t page, unsigned char* dst) {
 
 void TiffSource::fail_read(int64_t page) {
     throw PluginError(SPOTFLOW_ERR_FORMAT, "cannot read " + page_of(page, path_) + ": " + take_error());
-}
-
-std::string TiffSource::take_error() {
-    std::string e = error_.empty() ? std::string("libtiff reported no reason") : std::move(error_);
-    error_.clear();
-    return e;
-}
-
-// Both handlers run inside libtiff's C code: nothing may propagate out.
-int TiffSource::on_error(TIFF*, void* self, const char*, const char* fmt, va_list ap) {
-    auto* s = static_cast<TiffSource*>(self);
-    try {
-        // The first error is the cause; later ones follow from it.
-        if (s->error_.empty()) s->error_ = format_message(fmt, ap, s->path_);
-    } catch (...) {
-    }
-    return 1; // handled: libtiff must not print
-}
-
-int TiffSource::on_warning(TIFF*, void* self, const char*, const char* fmt, va_list ap) {
-    auto* s = static_cast<TiffSource*>(self);
-    try {
-        // Mostly unknown private tags (ImageJ's, vendors'): debug noise.
-        s->host_->log(s->host_, SPOTFLOW_LOG_DEBUG,
-                      ("movie '" + s->path_ + "': " + format_message(fmt, ap, s->path_)).c_str());
-    } catch (...) {
-    }
-    return 1;
 }
 
 } // namespace read_tiff

@@ -9,6 +9,7 @@
 
 #include "movie_source.hpp"
 #include "spotflow/host.h"
+#include "tiffio/tiff_errors.hpp"
 
 namespace read_tiff {
 
@@ -30,9 +31,7 @@ private:
     struct Closer {
         void operator()(TIFF* t) const { TIFFClose(t); }
     };
-    static int on_error(TIFF*, void* self, const char* module, const char* fmt, va_list ap);
-    static int on_warning(TIFF*, void* self, const char* module, const char* fmt, va_list ap);
-    std::string take_error();
+    std::string take_error() { return errors_.take_error(); }
 
     void go_to_page(int64_t page);
     void check_page(int64_t page) const;
@@ -43,7 +42,7 @@ private:
 
     const spotflow_host* host_;
     std::string path_;
-    std::string error_; // libtiff's first error since take_error(); declared before tif_, which reports into it
+    tiffio::TiffErrors errors_; // libtiff's errors and warnings; declared before tif_, which reports into it
     std::unique_ptr<TIFF, Closer> tif_;
     int64_t page_ = 0; // the directory libtiff is on
 };

@@ -7,14 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../../tests/support/plugin_harness.hpp"
+#include "plugin_harness.hpp"
 #include "tiff_files.hpp"
 
 namespace fs = std::filesystem;
 using namespace read_tiff_test;
-using spotflow::testing::FakeHost;
-using spotflow::testing::NodeRunner;
-using spotflow::testing::PluginLibrary;
+using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 
 namespace {
 

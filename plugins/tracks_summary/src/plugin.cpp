@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "statistics_figure.hpp"
 #include "summary.hpp"
@@ -118,11 +118,7 @@ const spotflow_plugin_desc kDescriptor = {
     1,                kOutputs, kSchema,
     &kVtable,         nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace tracks_summary
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {
-    SPOTFLOW_ABI_VERSION_INIT, tracks_summary::plugin_count, tracks_summary::plugin};
+SPOTFLOW_EXPORT_PLUGINS(tracks_summary::kDescriptor);

@@ -7,15 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../../tests/support/plugin_harness.hpp"
+#include "plugin_harness.hpp"
 
-using spotflow::ColumnType;
-using spotflow::TableBuilder;
-using spotflow::TableView;
-using spotflow::testing::FakeHost;
-using spotflow::testing::NodeRunner;
-using spotflow::testing::OwnedPacket;
-using spotflow::testing::PluginLibrary;
+using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 
 namespace {
 

@@ -12,13 +12,17 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "csv_format.hpp"
+#include "spotflow_csv/csv_writer.hpp"
 #include "errors.hpp"
 #include "spotflow/node.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/params.hpp"
+#include "spotflow/entry.hpp"
 
 namespace write_csv {
 namespace {
+
+using spotflow_csv::append_header;
+using spotflow_csv::append_rows;
 
 constexpr const char* kSchema = R"({
   "$schema": "http://json-schema.org/draft-07/schema#",
@@ -39,18 +43,63 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         return {j.at("file").get<std::string>(), j.at("columns").get<std::vector<std::string>>()};
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
-struct Writer {
-    Writer(const spotflow_host* host, std::string file, std::string path, std::vector<std::string> wanted)
-        : host(host), file(std::move(file)), path(std::move(path)), wanted(std::move(wanted)) {}
+// One node: opens the file at the first batch, appends every batch, closes
+// at finish.
+class Writer {
+public:
+    static constexpr const char* kContext = "write.csv";
 
+    Writer(const spotflow_host* host, const char* params_json) : host(host) {
+        Params p = parse_params(params_json);
+        path = spotflow::output_path(host, p.file);
+        file = std::move(p.file);
+        wanted = std::move(p.columns);
+    }
+
+    std::string context() const { return "writing '" + file + "'"; }
+
+    spotflow_status process(const spotflow_input&, const spotflow_packet& packet, const spotflow_emitter*) {
+        if (packet.kind != SPOTFLOW_DATA_TABLE)
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "write.csv received a tensor; it writes tables");
+        const spotflow::TableView table = [&] {
+            try {
+                return spotflow::TableView(packet.schema, packet.array);
+            } catch (const std::invalid_argument& e) {
+                throw PluginError(SPOTFLOW_ERR_FORMAT, e.what());
+            }
+        }();
+
+        std::string text;
+        if (!out) {
+            out.reset(std::fopen(path.c_str(), "wb"));
+            if (!out) fail_io();
+            for (int64_t c = 0; c < table.columns(); ++c) columns.emplace_back(table.column_name(c));
+            select(table);
+            append_header(text, table, selection);
+        } else {
+            check_same_columns(table);
+        }
+        append_rows(text, table, selection);
+        write(text);
+        rows += table.rows();
+        return SPOTFLOW_OK;
+    }
+
+    spotflow_status finish(const spotflow_emitter*) {
+        if (!out) {
+            host->log(host, SPOTFLOW_LOG_WARNING, ("no table arrived; '" + file + "' was not written").c_str());
+            return SPOTFLOW_OK;
+        }
+        if (std::fclose(out.release()) != 0) fail_io();
+        return SPOTFLOW_OK;
+    }
+
+private:
     const spotflow_host* host;
     std::string file;
     std::string path;
@@ -104,62 +153,7 @@ struct Writer {
     }
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Writer* writer = nullptr;
-    guarded(host, "creating write.csv", [&] {
-        Params p = parse_params(params_json);
-        std::string path = spotflow::output_path(host, p.file);
-        writer = new Writer(host, std::move(p.file), std::move(path), std::move(p.columns));
-        return SPOTFLOW_OK;
-    });
-    return writer;
-}
-
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "writing '" + w.file + "'", [&] {
-        if (packet->kind != SPOTFLOW_DATA_TABLE)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "write.csv received a tensor; it writes tables");
-        const spotflow::TableView table = [&] {
-            try {
-                return spotflow::TableView(packet->schema, packet->array);
-            } catch (const std::invalid_argument& e) {
-                throw PluginError(SPOTFLOW_ERR_FORMAT, e.what());
-            }
-        }();
-
-        std::string text;
-        if (!w.out) {
-            w.out.reset(std::fopen(w.path.c_str(), "wb"));
-            if (!w.out) w.fail_io();
-            for (int64_t c = 0; c < table.columns(); ++c) w.columns.emplace_back(table.column_name(c));
-            w.select(table);
-            append_header(text, table, w.selection);
-        } else {
-            w.check_same_columns(table);
-        }
-        append_rows(text, table, w.selection);
-        w.write(text);
-        w.rows += table.rows();
-        return SPOTFLOW_OK;
-    });
-}
-
-spotflow_status finish(void* self, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "closing '" + w.file + "'", [&] {
-        if (!w.out) {
-            w.host->log(w.host, SPOTFLOW_LOG_WARNING, ("no table arrived; '" + w.file + "' was not written").c_str());
-            return SPOTFLOW_OK;
-        }
-        if (std::fclose(w.out.release()) != 0) w.fail_io();
-        return SPOTFLOW_OK;
-    });
-}
-
-void destroy(void* self) { delete static_cast<Writer*>(self); }
-
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Writer>();
 
 const spotflow_port_desc kInputs[] = {
     {"table", SPOTFLOW_TYPE_TABLE, SPOTFLOW_DATA_TABLE, 0, "Any table; every batch with the same columns"}};
@@ -168,11 +162,7 @@ const spotflow_plugin_desc kDescriptor = {
     "write.csv", "1.0.0", "Writes a table as a CSV file, batch by batch", "writer", kInputs, 1, 0, nullptr, kSchema,
     &kVtable,    nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace write_csv
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         write_csv::plugin_count, write_csv::plugin};
+SPOTFLOW_EXPORT_PLUGINS(write_csv::kDescriptor);

@@ -8,7 +8,8 @@
 
 #include "errors.hpp"
 #include "spotflow/node.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/params.hpp"
+#include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
 #include "tiffio/movie_writer.hpp"
 
@@ -36,12 +37,9 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         return {j.at("file").get<std::string>(), j.at("bigtiff").get<bool>()};
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
 bool supported(DLDataType t) {
@@ -79,59 +77,51 @@ MovieFormat chunk_format(const spotflow_packet& p) {
     return f;
 }
 
-struct Writer {
-    const spotflow_host* host;
-    Params params;
-    std::string path;
-    std::unique_ptr<MovieWriter> movie; // opened by the first chunk, which fixes the layout
-};
+// One node: the first chunk opens the file and fixes the layout, every
+// chunk appends its pages, finish closes the file.
+class Writer {
+public:
+    static constexpr const char* kContext = "write.tiff";
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Writer* writer = nullptr;
-    guarded(host, "creating write.tiff", [&] {
-        Params p = parse_params(params_json);
-        std::string path = spotflow::output_path(host, p.file);
-        writer = new Writer{host, std::move(p), std::move(path), nullptr};
-        return SPOTFLOW_OK;
-    });
-    return writer;
-}
+    Writer(const spotflow_host* host, const char* params_json)
+        : host_(host), params_(parse_params(params_json)), path_(spotflow::output_path(host, params_.file)) {}
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "writing '" + w.params.file + "'", [&] {
-        const MovieFormat f = chunk_format(*packet);
-        if (!w.movie) {
-            w.movie = std::make_unique<MovieWriter>(w.host, w.path, f, packet->info.total_frames, w.params.bigtiff);
-        } else if (f.width != w.movie->format().width || f.height != w.movie->format().height ||
-                   !spotflow::same_dtype(f.dtype, w.movie->format().dtype)) {
+    std::string context() const { return "writing '" + params_.file + "'"; }
+
+    spotflow_status process(const spotflow_input&, const spotflow_packet& packet, const spotflow_emitter*) {
+        const MovieFormat f = chunk_format(packet);
+        if (!movie_) {
+            movie_ = std::make_unique<MovieWriter>(host_, path_, f, packet.info.total_frames, params_.bigtiff);
+        } else if (f.width != movie_->format().width || f.height != movie_->format().height ||
+                   !spotflow::same_dtype(f.dtype, movie_->format().dtype)) {
             throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
                               fmt::format("chunk at frame {} is {}, but the movie began as {}",
-                                          packet->info.frame_offset, describe(f), describe(w.movie->format())));
+                                          packet.info.frame_offset, describe(f), describe(movie_->format())));
         }
-        const DLTensor& t = packet->tensor->dl_tensor;
-        w.movie->write_frames(static_cast<const unsigned char*>(t.data) + t.byte_offset, t.shape[0]);
-        w.host->progress(w.host, w.movie->frames(), packet->info.total_frames);
+        const DLTensor& t = packet.tensor->dl_tensor;
+        movie_->write_frames(static_cast<const unsigned char*>(t.data) + t.byte_offset, t.shape[0]);
+        host_->progress(host_, movie_->frames(), packet.info.total_frames);
         return SPOTFLOW_OK;
-    });
-}
+    }
 
-spotflow_status finish(void* self, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "closing '" + w.params.file + "'", [&] {
-        if (!w.movie) {
-            w.host->log(w.host, SPOTFLOW_LOG_WARNING,
-                        ("no frames arrived; '" + w.params.file + "' was not written").c_str());
+    spotflow_status finish(const spotflow_emitter*) {
+        if (!movie_) {
+            host_->log(host_, SPOTFLOW_LOG_WARNING,
+                       ("no frames arrived; '" + params_.file + "' was not written").c_str());
             return SPOTFLOW_OK;
         }
-        w.movie->close();
+        movie_->close();
         return SPOTFLOW_OK;
-    });
-}
+    }
 
-void destroy(void* self) { delete static_cast<Writer*>(self); }
+private:
+    const spotflow_host* host_;
+    Params params_;
+    std::string path_;
+    std::unique_ptr<MovieWriter> movie_; // opened by the first chunk, which fixes the layout
+};
 
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Writer>();
 
 const spotflow_port_desc kInputs[] = {
     {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "The movie to write, T x H x W chunks"}};
@@ -148,11 +138,7 @@ const spotflow_plugin_desc kDescriptor = {"write.tiff",
                                           &kVtable,
                                           nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace write_tiff
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         write_tiff::plugin_count, write_tiff::plugin};
+SPOTFLOW_EXPORT_PLUGINS(write_tiff::kDescriptor);

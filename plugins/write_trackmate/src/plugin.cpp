@@ -7,8 +7,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
+#include "spotflow/params.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "track_table.hpp"
 #include "trackmate_xml.hpp"
@@ -16,7 +17,6 @@
 namespace write_trackmate {
 namespace {
 
-using spotflow::guarded;
 using spotflow::PluginError;
 
 constexpr const char* kSchema = R"({
@@ -50,20 +50,50 @@ struct Params {
 };
 
 Params parse_params(const char* json) {
-    try {
-        const auto j = nlohmann::json::parse(json);
+    return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
         Params p{j.at("file").get<std::string>(),     j.at("image_file").get<std::string>(),
                  j.at("image_width").get<int64_t>(),   j.at("image_height").get<int64_t>(),
                  j.at("n_frames").get<int64_t>(),      j.at("pixel_size_nm").get<double>(),
                  j.at("frame_interval_s").get<double>(), j.at("radius_px").get<double>()};
         if (!(p.radius_px > 0)) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "radius_px must be above 0");
         return p;
-    } catch (const nlohmann::json::exception& e) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("invalid params: ") + e.what());
-    }
+    });
 }
 
-struct Writer {
+// One node: collects the whole stream, writes the file at finish.
+class Writer {
+public:
+    static constexpr const char* kContext = "write.trackmate_xml";
+
+    Writer(const spotflow_host* host, const char* params_json)
+        : host(host), params(parse_params(params_json)), path(spotflow::output_path(host, params.file)) {}
+
+    std::string context() const { return "writing '" + params.file + "'"; }
+
+    spotflow_status process(const spotflow_input&, const spotflow_packet& packet, const spotflow_emitter*) {
+        table.add(packet);
+        if (stream_pixel_nm <= 0) stream_pixel_nm = packet.info.pixel_size_nm;
+        if (stream_interval_s <= 0) stream_interval_s = packet.info.frame_interval_s;
+        if (stream_frames <= 0) stream_frames = packet.info.total_frames;
+        return SPOTFLOW_OK;
+    }
+
+    spotflow_status finish(const spotflow_emitter*) {
+        const Params& p = params;
+        const double pixel_nm = p.pixel_size_nm > 0 ? p.pixel_size_nm : stream_pixel_nm;
+        const Calibration cal{pixel_nm > 0 ? pixel_nm / 1000.0 : 0.0,
+                              p.frame_interval_s > 0 ? p.frame_interval_s : std::max(stream_interval_s, 0.0)};
+        const ImageInfo image{p.image_file, p.width, p.height, p.frames > 0 ? p.frames : std::max<int64_t>(stream_frames, 0),
+                              p.radius_px};
+        const Written written = write_trackmate(path, table, cal, image);
+        std::string note = fmt::format("{} spots, {} tracks", written.spots, written.tracks);
+        if (written.lone_spots) note += fmt::format("; {} one-point tracks written as lone spots", written.lone_spots);
+        if (table.skipped()) note += fmt::format("; {} rows without a position left out", table.skipped());
+        host->log(host, SPOTFLOW_LOG_INFO, note.c_str());
+        return SPOTFLOW_OK;
+    }
+
+private:
     const spotflow_host* host;
     Params params;
     std::string path;
@@ -72,49 +102,7 @@ struct Writer {
     int64_t stream_frames = 0;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Writer* writer = nullptr;
-    guarded(host, "creating write.trackmate_xml", [&] {
-        Params p = parse_params(params_json);
-        std::string path = spotflow::output_path(host, p.file);
-        writer = new Writer{host, std::move(p), std::move(path), {}};
-        return SPOTFLOW_OK;
-    });
-    return writer;
-}
-
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* packet, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "collecting tracks for '" + w.params.file + "'", [&] {
-        w.table.add(*packet);
-        if (w.stream_pixel_nm <= 0) w.stream_pixel_nm = packet->info.pixel_size_nm;
-        if (w.stream_interval_s <= 0) w.stream_interval_s = packet->info.frame_interval_s;
-        if (w.stream_frames <= 0) w.stream_frames = packet->info.total_frames;
-        return SPOTFLOW_OK;
-    });
-}
-
-spotflow_status finish(void* self, const spotflow_emitter*) {
-    auto& w = *static_cast<Writer*>(self);
-    return guarded(w.host, "writing '" + w.params.file + "'", [&] {
-        const Params& p = w.params;
-        const double pixel_nm = p.pixel_size_nm > 0 ? p.pixel_size_nm : w.stream_pixel_nm;
-        const Calibration cal{pixel_nm > 0 ? pixel_nm / 1000.0 : 0.0,
-                              p.frame_interval_s > 0 ? p.frame_interval_s : std::max(w.stream_interval_s, 0.0)};
-        const ImageInfo image{p.image_file, p.width, p.height, p.frames > 0 ? p.frames : std::max<int64_t>(w.stream_frames, 0),
-                              p.radius_px};
-        const Written written = write_trackmate(w.path, w.table, cal, image);
-        std::string note = fmt::format("{} spots, {} tracks", written.spots, written.tracks);
-        if (written.lone_spots) note += fmt::format("; {} one-point tracks written as lone spots", written.lone_spots);
-        if (w.table.skipped()) note += fmt::format("; {} rows without a position left out", w.table.skipped());
-        w.host->log(w.host, SPOTFLOW_LOG_INFO, note.c_str());
-        return SPOTFLOW_OK;
-    });
-}
-
-void destroy(void* self) { delete static_cast<Writer*>(self); }
-
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Writer>();
 
 const spotflow_port_desc kInputs[] = {
     {"tracks", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM,
@@ -126,11 +114,7 @@ const spotflow_plugin_desc kDescriptor = {
     0,                     nullptr, kSchema,
     &kVtable,              nullptr};
 
-uint32_t plugin_count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDescriptor : nullptr; }
-
 } // namespace
 } // namespace write_trackmate
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {
-    SPOTFLOW_ABI_VERSION_INIT, write_trackmate::plugin_count, write_trackmate::plugin};
+SPOTFLOW_EXPORT_PLUGINS(write_trackmate::kDescriptor);

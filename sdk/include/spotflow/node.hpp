@@ -12,8 +12,9 @@
 //   };
 //   const spotflow_node_vtable kVtable = spotflow::node_vtable<Summary>();
 //
-// The members a node does not have stay NULL in the vtable: a source has
-// pull and no process, a sink may have no finish. Every call runs under
+// The members a node does not have stay NULL in the vtable (a source has
+// pull and no process), except finish, which the host requires: a class
+// without one gets a finish that does nothing and returns SPOTFLOW_OK. Every call runs under
 // guarded() (plugin_error.hpp, the one error mapping nodes and losses
 // share): an exception becomes a status and one error line naming the
 // node's context, so none crosses the ABI. The context is the instance's
@@ -102,9 +103,10 @@ spotflow_status process(void* self, const spotflow_input* in, const spotflow_pac
     return guarded(i.host, context(i.node), [&] { return i.node.process(*in, *packet, out); });
 }
 
-template <class T> spotflow_status finish(void* self, const spotflow_emitter* out) {
+template <class T> spotflow_status finish([[maybe_unused]] void* self, [[maybe_unused]] const spotflow_emitter* out) {
     auto& i = *static_cast<Instance<T>*>(self);
-    return guarded(i.host, context(i.node), [&] { return i.node.finish(out); });
+    if constexpr (has_finish<T>::value) return guarded(i.host, context(i.node), [&] { return i.node.finish(out); });
+    else return SPOTFLOW_OK;
 }
 
 template <class T> void destroy(void* self) { delete static_cast<Instance<T>*>(self); }
@@ -119,10 +121,44 @@ template <class T> constexpr spotflow_node_vtable node_vtable() {
     v.create = &node_detail::create<T>;
     if constexpr (node_detail::has_pull<T>::value) v.pull = &node_detail::pull<T>;
     if constexpr (node_detail::has_process<T>::value) v.process = &node_detail::process<T>;
-    if constexpr (node_detail::has_finish<T>::value) v.finish = &node_detail::finish<T>;
+    v.finish = &node_detail::finish<T>;
     v.destroy = &node_detail::destroy<T>;
     return v;
 }
+
+// A node written as a state and free functions rather than a class (C
+// style, or a state several functions share), for node_vtable:
+//
+//   Tally make_tally(const spotflow_host* host, const char* params_json);  // throw on bad params
+//   spotflow_status process(Tally&, const spotflow_input*, const spotflow_packet*, const spotflow_emitter*);
+//   spotflow_status finish(Tally&, const spotflow_emitter*);
+//   constexpr char kTallying[] = "tallying";   // the error lines' context
+//   const spotflow_node_vtable kVtable =
+//       spotflow::node_vtable<spotflow::FunctionNode<Tally, make_tally, process, finish, kTallying>>();
+//
+// FunctionSource is the same for a source (S& and the emitter to pull).
+template <class S, auto Make, auto Process, auto Finish, const char* Context> class FunctionNode {
+public:
+    static constexpr const char* kContext = Context;
+    FunctionNode(const spotflow_host* host, const char* params_json) : state_(Make(host, params_json)) {}
+    spotflow_status process(const spotflow_input& in, const spotflow_packet& packet, const spotflow_emitter* out) {
+        return Process(state_, &in, &packet, out);
+    }
+    spotflow_status finish(const spotflow_emitter* out) { return Finish(state_, out); }
+
+private:
+    S state_;
+};
+
+template <class S, auto Make, auto Pull, const char* Context> class FunctionSource {
+public:
+    static constexpr const char* kContext = Context;
+    FunctionSource(const spotflow_host* host, const char* params_json) : state_(Make(host, params_json)) {}
+    spotflow_status pull(const spotflow_emitter* out) { return Pull(state_, out); }
+
+private:
+    S state_;
+};
 
 // Where to write output file `name` (see spotflow_host::output_path): the
 // temporary path the host commits on success. Throws PluginError naming the

@@ -1,14 +1,28 @@
-// A uniform grid over points for radius queries: building it and querying
-// one point cost O(points in the 3 x 3 cells around it), so linking and
-// matching grow with the number of candidate pairs, not with N^2.
+// Uniform grids over points for radius queries, the one home for them:
+// building one and querying a point cost O(points in the 3 x 3 cells around
+// it), so linking and matching grow with the number of candidate pairs, not
+// with N^2. PointGrid holds one set of points (one frame); FrameGrid holds
+// the points of every frame, sorted, for queries within one frame.
+// Threading: built once, then const; queries from any number of threads.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace spotflow::tables {
+
+namespace grid_detail {
+// The cell of coordinate v for pitch `cell`, and a cell's key.
+inline int64_t cell_of(double v, double cell) { return static_cast<int64_t>(std::floor(v / cell)); }
+inline uint64_t key(int64_t cx, int64_t cy) {
+    return (static_cast<uint64_t>(cx) << 32) ^ (static_cast<uint64_t>(cy) & 0xffffffffu);
+}
+} // namespace grid_detail
 
 class PointGrid {
 public:
@@ -35,14 +49,67 @@ public:
     }
 
 private:
-    int64_t cell_of(double v) const { return static_cast<int64_t>(std::floor(v / cell_)); }
-    static uint64_t key(int64_t cx, int64_t cy) {
-        return (static_cast<uint64_t>(cx) << 32) ^ (static_cast<uint64_t>(cy) & 0xffffffffu);
-    }
+    int64_t cell_of(double v) const { return grid_detail::cell_of(v, cell_); }
+    static uint64_t key(int64_t cx, int64_t cy) { return grid_detail::key(cx, cy); }
     const std::vector<double>& xs_;
     const std::vector<double>& ys_;
     double cell_;
     std::unordered_map<uint64_t, std::vector<int64_t>> cells_;
+};
+
+// Points of many frames, for "which points of frame t lie strictly within r
+// of (x, y)" without scanning the frame. Visits a query's points in a fixed
+// order (by cell, then the caller's ref), so results do not depend on the
+// input order.
+class FrameGrid {
+public:
+    struct Point {
+        int64_t frame;
+        double x;
+        double y;
+        int64_t ref; // the caller's index (a track, a detection)
+    };
+
+    // cell: the grid pitch; queries with radius <= cell look at 3 x 3 cells.
+    FrameGrid(std::vector<Point> points, double cell) : cell_(cell) {
+        items_.reserve(points.size());
+        for (const Point& p : points) items_.push_back({p.frame, key(p.x, p.y), p});
+        std::sort(items_.begin(), items_.end(), [](const Item& a, const Item& b) {
+            return std::tie(a.frame, a.cell, a.p.ref) < std::tie(b.frame, b.cell, b.p.ref);
+        });
+    }
+
+    // Calls f(point, distance) for every point of `frame` strictly closer than
+    // radius (<= cell) to (x, y).
+    template <class F> void for_each_within(int64_t frame, double x, double y, double radius, F&& f) const {
+        const int64_t cx = grid_detail::cell_of(x, cell_), cy = grid_detail::cell_of(y, cell_);
+        for (int64_t dx = -1; dx <= 1; ++dx)
+            for (int64_t dy = -1; dy <= 1; ++dy) {
+                const int64_t k = static_cast<int64_t>(grid_detail::key(cx + dx, cy + dy));
+                auto lo = std::lower_bound(items_.begin(), items_.end(), std::make_pair(frame, k), before);
+                for (; lo != items_.end() && lo->frame == frame && lo->cell == k; ++lo) {
+                    const double ex = lo->p.x - x, ey = lo->p.y - y;
+                    const double d = std::sqrt(ex * ex + ey * ey);
+                    if (d < radius) f(lo->p, d);
+                }
+            }
+    }
+
+private:
+    struct Item {
+        int64_t frame;
+        int64_t cell;
+        Point p;
+    };
+    static bool before(const Item& a, const std::pair<int64_t, int64_t>& b) {
+        return std::tie(a.frame, a.cell) < std::tie(b.first, b.second);
+    }
+    int64_t key(double x, double y) const {
+        return static_cast<int64_t>(grid_detail::key(grid_detail::cell_of(x, cell_), grid_detail::cell_of(y, cell_)));
+    }
+
+    double cell_;
+    std::vector<Item> items_;
 };
 
 } // namespace spotflow::tables

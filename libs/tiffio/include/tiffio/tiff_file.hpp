@@ -7,6 +7,7 @@
 #include <string>
 
 #include "spotflow/host.h"
+#include "tiffio/tiff_errors.hpp"
 
 namespace tiffio {
 
@@ -19,20 +20,15 @@ public:
     TiffFile& operator=(const TiffFile&) = delete;
 
     TIFF* get() const { return tif_; }
-    const std::string& path() const { return path_; }
+    const std::string& path() const { return errors_.path(); }
 
     // libtiff's first error since the last call, for an error line.
-    std::string take_error();
+    std::string take_error() { return errors_.take_error(); }
     // Flushes and closes; throws spotflow::PluginError (IO) if the last writes fail.
     void close();
 
 private:
-    static int on_error(TIFF*, void* self, const char* module, const char* fmt, va_list ap);
-    static int on_warning(TIFF*, void* self, const char* module, const char* fmt, va_list ap);
-
-    const spotflow_host* host_;
-    std::string path_;
-    std::string error_;
+    TiffErrors errors_; // declared before tif_, which reports into it
     TIFF* tif_ = nullptr;
 };
 

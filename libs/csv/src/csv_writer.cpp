@@ -1,12 +1,17 @@
-#include "csv_format.hpp"
+#include "spotflow_csv/csv_writer.hpp"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <iterator>
-#include <vector>
+#include <memory>
 
 #include <fmt/format.h>
 
-namespace write_csv {
+#include "spotflow/plugin_error.hpp"
+
+namespace spotflow_csv {
 namespace {
 
 enum class Kind { Integer, Float32, Float64, String };
@@ -30,7 +35,6 @@ void append_value(std::string& out, const spotflow::TableView& t, int64_t col, K
     case Kind::Float64: {
         const double v = t.get_double(col, row);
         if (std::isnan(v)) return;
-        // A float32 column prints as float32, so 0.1f reads "0.1", not 0.10000000149011612.
         if (kind == Kind::Float32) fmt::format_to(std::back_inserter(out), "{}", static_cast<float>(v));
         else fmt::format_to(std::back_inserter(out), "{}", v);
         return;
@@ -73,4 +77,43 @@ void append_rows(std::string& out, const spotflow::TableView& t, const std::vect
     }
 }
 
-} // namespace write_csv
+void write_file(const std::string& path, std::string_view text) {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "wb"), std::fclose);
+    if (!f || std::fwrite(text.data(), 1, text.size(), f.get()) != text.size() || std::fclose(f.release()) != 0)
+        throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write '" + path + "': " + std::strerror(errno));
+}
+
+void CsvFile::separate() {
+    if (row_open_) text_ += ',';
+    row_open_ = true;
+}
+
+CsvFile& CsvFile::field(std::string_view s) {
+    separate();
+    append_field(text_, s);
+    return *this;
+}
+
+CsvFile& CsvFile::field(int64_t v) {
+    separate();
+    fmt::format_to(std::back_inserter(text_), "{}", v);
+    return *this;
+}
+
+CsvFile& CsvFile::field(double v) {
+    separate();
+    if (!std::isnan(v)) fmt::format_to(std::back_inserter(text_), "{}", v);
+    return *this;
+}
+
+CsvFile& CsvFile::null() {
+    separate();
+    return *this;
+}
+
+void CsvFile::end_row() {
+    text_ += '\n';
+    row_open_ = false;
+}
+
+} // namespace spotflow_csv
