@@ -404,10 +404,14 @@ ExecuteResult Executor::run() {
     }
     for (size_t i = created; i-- > 0;) im.nodes[i]->vt->destroy(im.nodes[i]->self);
 
-    for (auto& n : im.nodes)
+    for (auto& n : im.nodes) {
         result.nodes.push_back({n->spec->id, n->spec->plugin->desc->id, n->busy,
                                 n->started ? std::chrono::duration<double>(n->last - n->first).count() : 0.0,
                                 n->packets_in, n->packets_out, n->max_in_flight});
+        std::lock_guard<std::mutex> lock(n->host->mu);
+        result.nodes.back().warnings = n->host->warnings;
+        result.nodes.back().records = n->host->records;
+    }
     result.wall_seconds = seconds_since(t0);
     if (!im.run.error.empty()) {
         result.status = im.run.interrupted ? ExecuteResult::Status::Interrupted : ExecuteResult::Status::Failed;

@@ -34,7 +34,7 @@ TEST(Registry, RefusesBadLibrariesByPathAndReasonAndLoadsTheRest) {
     r.add_folder(TEST_PLUGIN_DIR);
     EXPECT_NE(r.find("test.summary"), nullptr);
     EXPECT_EQ(reason_for(r, "bad_no_entry.so"), "not a spotflow plugin: no 'spotflow_entry' symbol");
-    EXPECT_NE(reason_for(r, "bad_abi_major.so").find("built for plugin ABI 2.0, this host speaks 1.0"), std::string::npos);
+    EXPECT_NE(reason_for(r, "bad_abi_major.so").find("built for plugin ABI 2.0, this host speaks 1.1"), std::string::npos);
     EXPECT_NE(reason_for(r, "bad_descriptor.so").find("invalid plugin id 'Bad.Id'"), std::string::npos);
 }
 

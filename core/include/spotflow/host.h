@@ -101,6 +101,15 @@ typedef struct spotflow_host {
      * part. Complete once that edge has ended (e.g. in finish); -1 for no
      * such edge. [thread-safe] */
     double (*branch_seconds)(const struct spotflow_host* host, int32_t port, int32_t edge);
+
+    /* ---- ABI 1.1: run.json records (present when abi.minor >= 1) ---- */
+
+    /* record: adds key: value (JSON text, e.g. "{\"kind\": \"emccd\"}" or
+     * "true") to this node's entry in run.json, e.g. the camera a detector
+     * used and whether it was estimated. A later call with the same key
+     * replaces the value; text that is not JSON is stored as a string.
+     * [thread-safe] */
+    void (*record)(const struct spotflow_host* host, const char* key, const char* json_value);
 } spotflow_host;
 
 #ifdef __cplusplus
