@@ -143,8 +143,13 @@ std::vector<Detection> detect_frame(const Image& e, const Settings& s, FrameNois
         double llr, probability;
     };
     std::vector<Kept> kept;
+    // Strong candidates (6 sd in W2: not noise) do join stage 1 as
+    // neighbours, so that a bright pair a few px apart is not pulled together.
+    std::vector<Peak> strong;
+    for (const Peak& p : peaks)
+        if (p.value >= 6) strong.push_back(p);
     for (const Peak& p : peaks) {
-        const Fit f = contrast ? fit_spot(e, p.x, p.y, near_of(peaks, p), fo) : fit_spot(e, p.x, p.y, {}, fo);
+        const Fit f = fit_spot(e, p.x, p.y, near_of(contrast ? peaks : strong, p), fo);
         if (!f.converged || std::hypot(f.x - p.x, f.y - p.y) > s.max_shift) continue;
         const double llr = 2 * (f.log_likelihood - f.null_log_likelihood);
         double probability;
@@ -285,7 +290,7 @@ spotflow::camera::Calibration estimate_camera(const spotflow::camera::Sample& sa
     for (int64_t t = 0; t < frames; ++t) {
         const Image u = to_counts(movie, t, scale0);
         for (const Detection& d : detect_frame(u, s0)) {
-            if (!d.isolated || d.llr < 4 * s0.llr_threshold) continue;
+            if (!d.isolated || d.llr < 2 * s0.llr_threshold) continue;
             FitOptions fo = s0.fit;
             fo.fit_sigma = true;
             fo.half_width = std::max(fo.half_width, 5);
@@ -296,15 +301,19 @@ spotflow::camera::Calibration estimate_camera(const spotflow::camera::Sample& sa
             // pixel's squared residual are the evidence.
             const int x0 = std::max(0, px - fo.half_width), x1 = std::min(u.width - 1, px + fo.half_width);
             const int y0 = std::max(0, py - fo.half_width), y1 = std::min(u.height - 1, py + fo.half_width);
-            const int npix = (x1 - x0 + 1) * (y1 - y0 + 1);
+            // Only the core (signal >= 30 % of the background): far from it
+            // the sum would mostly test the fitted background.
+            int npix = 0;
             double r2 = 0, sig = 0, w2 = 0, w3 = 0;
             for (int y = y0; y <= y1; ++y)
                 for (int x = x0; x <= x1; ++x) {
                     const double g = f.photons * pixel_fraction(f.x, f.sigma, x) * pixel_fraction(f.y, f.sigma, y);
+                    if (g < 0.3 * f.background) continue;
                     const double mu = f.background + g;
                     const double r = static_cast<double>(u.at(x, y)) - mu;
-                    r2 += r * r, sig += g, w2 += g * g / mu, w3 += g * g * g / mu;
+                    r2 += r * r, sig += g, w2 += g * g / mu, w3 += g * g * g / mu, ++npix;
                 }
+            if (npix < 6) continue;
             ev.add_spot(r2, npix, f.background, sig, w2 > 0 ? w3 / w2 : 0);
             widths.push_back(f.sigma);
         }

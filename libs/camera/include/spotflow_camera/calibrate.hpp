@@ -80,12 +80,13 @@ Camera provisional(const BackgroundNoise& background, const Camera& assumed);
 // Evidence for the slope from spots fitted in the provisional camera's
 // Poisson-equivalent counts (where a pixel's variance is b + ratio x
 // signal, ratio = slope / provisional slope). Per spot: the sum of squared
-// residuals over its window of `pixels`, its fitted background b, the sum
-// of its fitted signal, and the signal's Fisher-weighted mean
-// sum(sig^3 / mu) / sum(sig^2 / mu). The fit absorbs about one pixel's
-// variance per parameter: b's for the background, the spot's core
-// (b + signal at the Fisher-weighted mean) for x, y, N and sigma. So
-//   E[sum r^2] = (pixels - 5) b + ratio x (sum sig - 4 weighted sig),
+// residuals over the `pixels` of its core (where the signal is a sizeable
+// part of the model), its fitted background b, the sum of its fitted
+// signal there, and the signal's Fisher-weighted mean
+// sum(sig^3 / mu) / sum(sig^2 / mu). The fit absorbs about one core
+// pixel's variance (b + signal at the Fisher-weighted mean) for each of
+// x, y, N and sigma. So
+//   E[sum r^2] = (pixels - 4) b + ratio x (sum sig - 4 weighted sig),
 // solved for ratio over all spots. Not thread-safe: one per thread, then merge().
 struct SpotResiduals {
     double excess = 0, signal = 0;
