@@ -21,7 +21,7 @@ struct Settings {
     // positives per frame (see glrt_threshold).
     double llr_threshold = 25;
     // Candidates: W2 above candidate_z local noise sd (from the camera model).
-    double candidate_z = 3.0;
+    double candidate_z = 4.0;
     // > 0: the old criterion instead (W2 peak over threshold x robust std of
     // W1, no test).
     double contrast_threshold = 0;

@@ -35,7 +35,7 @@ constexpr const char* kSchemaHead = R"({
   "properties": {
     "false_positives_per_frame": {"type": "number", "exclusiveMinimum": 0, "default": 0.05,
       "description": "Expected false detections per frame on pure noise: sets the likelihood-ratio test every candidate must pass (spot + background against background, under the camera's noise model). The same number means the same on every camera, PSF and background."},
-    "candidate_z": {"type": "number", "exclusiveMinimum": 0, "default": 3.0,
+    "candidate_z": {"type": "number", "exclusiveMinimum": 0, "default": 4.0,
       "description": "Candidates for the test: local maxima of the second wavelet plane above this many of its local noise sd."},
     "threshold": {"type": "number", "exclusiveMinimum": 0,
       "description": "The old criterion, used instead of the test when given: W2 peaks above threshold x robust std (1.4826 MAD) of W1 (3 was the old default)."},
@@ -106,7 +106,7 @@ void* create(const spotflow_host* host, const char* params_json) {
             throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
         }
         det->false_positives = p.value("false_positives_per_frame", 0.05);
-        s.candidate_z = p.value("candidate_z", 3.0);
+        s.candidate_z = p.value("candidate_z", 4.0);
         s.contrast_threshold = p.value("threshold", 0.0);
         s.border = p.value("border_px", 1);
         det->sigma_given = p.contains("psf_sigma_px");

@@ -247,7 +247,7 @@ TEST_F(DetectWavelet, RejectsAnUnsupportedDtypeNamingIt) {
 // 1 e-/ADU, qe 1, no read noise), so the counts are Poisson.
 std::string test_params(nlohmann::json extra = nlohmann::json::object()) {
     nlohmann::json p = {{"psf_sigma_px", 1.3}, {"fit_sigma", false}, {"roi_half_width", 0}, {"max_iterations", 30},
-                        {"border_px", 1}, {"split_pairs", true}, {"split_threshold", 30}, {"candidate_z", 3.0},
+                        {"border_px", 1}, {"split_pairs", true}, {"split_threshold", 30}, {"candidate_z", 4.0},
                         {"false_positives_per_frame", 0.05},
                         {"camera", {{"kind", "scmos"}, {"baseline_adu", 0}, {"e_per_adu", 1.0}, {"qe", 1.0},
                                     {"read_noise_e", 0}}}};
@@ -272,13 +272,15 @@ bool logged(const FakeHost& host, const std::string& text) {
     return false;
 }
 
-// On pure noise the expected false positives per frame are what the
+// On pure noise the test's false positives per frame are what the
 // parameter says, within a factor (the per-pixel bound is conservative).
+// Candidates are taken permissively here (2.5 sd) so that the test, not the
+// candidate stage, decides; with the default 4 sd fewer still pass.
 TEST_F(DetectWavelet, FalsePositiveRateOnPureNoiseMatchesTheParameter) {
     const int w = 96, h = 96, frames = 200;
     const auto f = noise_frames(w, h, frames, 10, 21);
     for (const double fp : {0.5, 2.0}) {
-        NodeRunner node(desc, host, test_params({{"false_positives_per_frame", fp}}));
+        NodeRunner node(desc, host, test_params({{"false_positives_per_frame", fp}, {"candidate_z", 2.5}}));
         ASSERT_TRUE(node.created()) << host.error;
         ASSERT_EQ(node.process(0, movie(f, w, h)->p), SPOTFLOW_OK) << host.error;
         const double rate = static_cast<double>(node.emitted[0]->table().rows()) / frames;
