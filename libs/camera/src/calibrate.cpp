@@ -114,9 +114,21 @@ Camera provisional(const BackgroundNoise& b, const Camera& assumed) {
 
 void SpotResiduals::add_spot(double sum_residual2, int pixels, double background, double sum_signal,
                              double weighted_signal) {
-    excess += sum_residual2 - (pixels - 4) * background;
-    signal += sum_signal - 4 * weighted_signal;
+    const double signal = sum_signal - 4 * weighted_signal;
+    if (!(signal > 0)) return;
+    per_spot.emplace_back(sum_residual2 - (pixels - 4) * background, signal);
     ++spots;
+}
+
+double SpotResiduals::ratio() const {
+    if (per_spot.empty()) return 0;
+    std::vector<double> r;
+    for (const auto& [e, s] : per_spot) r.push_back(e / s);
+    const double median = quantile(r, 0.5);
+    double excess = 0, signal = 0;
+    for (const auto& [e, s] : per_spot)
+        if (e / s <= 2 * std::max(median, 0.0) + 0.1) excess += e, signal += s;
+    return signal > 0 ? excess / signal : 0;
 }
 
 Calibration calibrate(const BackgroundNoise& b, double slope, const Camera& assumed) {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "spotflow_camera/camera.hpp"
@@ -88,12 +89,18 @@ Camera provisional(const BackgroundNoise& background, const Camera& assumed);
 // x, y, N and sigma. So
 //   E[sum r^2] = (pixels - 4) b + ratio x (sum sig - 4 weighted sig),
 // solved for ratio over all spots. Not thread-safe: one per thread, then merge().
+// ratio() pools the spots whose own ratio is below twice the median: a spot
+// with an unresolved neighbour leaves that neighbour's light as residual,
+// and in dense fields such spots are common.
 struct SpotResiduals {
-    double excess = 0, signal = 0;
+    std::vector<std::pair<double, double>> per_spot; // (excess, signal)
     int spots = 0;
     void add_spot(double sum_residual2, int pixels, double background, double sum_signal, double weighted_signal);
-    void merge(const SpotResiduals& o) { excess += o.excess, signal += o.signal, spots += o.spots; }
-    double ratio() const { return signal > 0 ? excess / signal : 0; }
+    void merge(const SpotResiduals& o) {
+        per_spot.insert(per_spot.end(), o.per_spot.begin(), o.per_spot.end());
+        spots += o.spots;
+    }
+    double ratio() const;
 };
 
 // The camera from the background's cumulants and the photon transfer
