@@ -408,6 +408,11 @@ ExecuteResult Executor::run() {
         result.nodes.push_back({n->spec->id, n->spec->plugin->desc->id, n->busy,
                                 n->started ? std::chrono::duration<double>(n->last - n->first).count() : 0.0,
                                 n->packets_in, n->packets_out, n->max_in_flight});
+        {
+            std::lock_guard<std::mutex> lock(n->host->mu);
+            result.nodes.back().warnings = n->host->warnings;
+            result.nodes.back().records = n->host->records;
+        }
         for (const PluginInfo* loss : n->host->losses()) result.losses.push_back({n->spec->id, loss});
     }
     result.wall_seconds = seconds_since(t0);

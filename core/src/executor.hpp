@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "output_folder.hpp"
 #include "plugin_registry.hpp"
 #include "recipe.hpp"
@@ -45,6 +47,8 @@ struct NodeReport {
     int64_t packets_in = 0;
     int64_t packets_out = 0;
     size_t max_chunks_in_flight = 0; // sources: the most tokens taken at once
+    std::vector<std::string> warnings; // the node's WARNING log lines
+    nlohmann::json records = nlohmann::json::object(); // what it gave to host->record
 };
 
 // A loss plugin a node created through create_loss (for run.json).

@@ -61,7 +61,21 @@ NodeHost& self(const spotflow_host* h) { return *binding(h).node; }
 
 void svc_log(const spotflow_host* h, spotflow_log_level level, const char* message) {
     auto& n = self(h);
+    if (level == SPOTFLOW_LOG_WARNING) { // run.json carries the warnings
+        std::lock_guard<std::mutex> lock(n.mu);
+        n.warnings.emplace_back(message ? message : "");
+    }
     if (n.run->log) n.run->log(n.node_id, level, message ? message : "");
+}
+
+void svc_record(const spotflow_host* h, const char* key, const char* json_value) {
+    if (!key) return;
+    auto& n = self(h);
+    const std::string text = json_value ? json_value : "null";
+    nlohmann::json value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (value.is_discarded()) value = text;
+    std::lock_guard<std::mutex> lock(n.mu);
+    n.records[key] = std::move(value);
 }
 
 void svc_progress(const spotflow_host* h, int64_t done, int64_t total) {
@@ -197,6 +211,7 @@ void fill_host_table(spotflow_host& table, HostBinding* b) {
     // 1.1
     table.publish_output = svc_publish_output;
     table.plugin_dir = svc_plugin_dir;
+    table.record = svc_record;
 }
 
 NodeHost::NodeHost(std::string id, RunState* run_state, NodeProgress* p, uint64_t run_seed, const PluginInfo* plugin)

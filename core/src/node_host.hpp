@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "output_folder.hpp"
 #include "plugin_registry.hpp"
 #include "spotflow/host.h"
@@ -76,6 +78,10 @@ struct NodeHost {
     std::mutex mu;
     std::string error;             // last set_error message
     spotflow_status error_status = 0;
+    // For run.json (guarded by mu): every WARNING-level log line, and what
+    // the plugin gave to record().
+    std::vector<std::string> warnings;
+    nlohmann::json records = nlohmann::json::object();
 
     // `plugin` is the node's plugin (for plugin_dir); may be null in tests.
     NodeHost(std::string id, RunState* run, NodeProgress* progress, uint64_t run_seed,

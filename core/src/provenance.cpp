@@ -52,13 +52,20 @@ nlohmann::json make_run_json(const RunRecord& r) {
     for (const auto& n : r.graph->nodes) j["plugins"].push_back(library(n.id, *n.plugin));
     for (const auto& l : res.losses) j["plugins"].push_back(library(l.node, *l.plugin));
     j["nodes"] = json::array();
-    for (const auto& n : res.nodes)
-        j["nodes"].push_back({{"id", n.id},
-                              {"plugin", n.plugin},
-                              {"busy_seconds", n.busy_seconds},
-                              {"wall_seconds", n.wall_seconds},
-                              {"packets_in", n.packets_in},
-                              {"packets_out", n.packets_out}});
+    j["warnings"] = json::array(); // every node's WARNING log lines, in node order
+    for (const auto& n : res.nodes) {
+        json node = {{"id", n.id},
+                     {"plugin", n.plugin},
+                     {"busy_seconds", n.busy_seconds},
+                     {"wall_seconds", n.wall_seconds},
+                     {"packets_in", n.packets_in},
+                     {"packets_out", n.packets_out}};
+        // host->record's keys; the fields above are the host's and win.
+        for (const auto& [key, value] : n.records.items())
+            if (!node.contains(key)) node[key] = value;
+        j["nodes"].push_back(std::move(node));
+        for (const auto& w : n.warnings) j["warnings"].push_back({{"node", n.id}, {"message", w}});
+    }
     j["outputs"] = r.outputs;
     j["published"] = r.published;
     if (res.status != ExecuteResult::Status::Ok && !r.published.empty())

@@ -37,6 +37,7 @@
     X(offsetof(spotflow_packet, array), 136)                    \
     X(offsetof(spotflow_host, publish_output), 104)             \
     X(offsetof(spotflow_host, plugin_dir), 112)                 \
+    X(offsetof(spotflow_host, record), 120)                     \
     X(offsetof(spotflow_host, log), 16)                         \
     X(offsetof(spotflow_host, set_error), 40)                   \
     X(offsetof(spotflow_host, create_loss), 72)                 \

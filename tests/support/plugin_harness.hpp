@@ -76,6 +76,9 @@ public:
             return SPOTFLOW_OK;
         };
         h_.plugin_dir = [](const spotflow_host* h) { return self(h)->plugin_dir.c_str(); };
+        h_.record = [](const spotflow_host* h, const char* key, const char* json_value) {
+            self(h)->records[key ? key : ""] = json_value ? json_value : "null";
+        };
     }
     const spotflow_host* get() const { return &h_; }
 
@@ -86,6 +89,7 @@ public:
     std::vector<int32_t> input_counts; // per port; 1 where not set
     std::vector<std::string> published; // names passed to publish_output
     std::string plugin_dir;             // what plugin_dir returns; set it to the library's folder
+    std::map<std::string, std::string> records; // key -> JSON text passed to record
 
 private:
     static FakeHost* self(const spotflow_host* h) { return static_cast<FakeHost*>(h->host_data); }

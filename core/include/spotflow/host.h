@@ -157,6 +157,13 @@ typedef struct spotflow_host {
      * beside its .so. Owned by the host, valid until destroy returns.
      * [thread-safe] */
     const char* (*plugin_dir)(const struct spotflow_host* host);
+
+    /* record: adds key: value (JSON text, e.g. "{\"kind\": \"emccd\"}" or
+     * "true") to this node's entry in run.json, e.g. the camera a detector
+     * used and whether it was estimated. A later call with the same key
+     * replaces the value; text that is not JSON is stored as a string.
+     * [thread-safe] */
+    void (*record)(const struct spotflow_host* host, const char* key, const char* json_value);
 } spotflow_host;
 
 #ifdef __cplusplus

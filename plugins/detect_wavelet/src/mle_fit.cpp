@@ -247,9 +247,42 @@ void fit_window(const Image& img, int px, int py, const std::vector<std::pair<in
             }
     }
 
+    // The null hypothesis: no central spot. The neighbours keep their fitted
+    // light; the background is refitted by Newton steps on the Poisson
+    // log-likelihood (concave in b).
+    double null_ll = 0;
+    {
+        std::vector<double> rest(static_cast<size_t>(nx * ny), 0.0);
+        for (int m = central; m < spots; ++m)
+            for (int j = 0; j < ny; ++j)
+                for (int i = 0; i < nx; ++i)
+                    rest[static_cast<size_t>(j * nx + i)] += t.n(m) * ax[static_cast<size_t>(m)].e[static_cast<size_t>(i)] *
+                                                             ay[static_cast<size_t>(m)].e[static_cast<size_t>(j)];
+        double b0 = 0;
+        for (size_t q = 0; q < roi.size(); ++q) b0 += roi[q] - rest[q];
+        b0 = std::max(1e-6, b0 / static_cast<double>(roi.size()));
+        for (int it = 0; it < 20; ++it) {
+            double g = 0, h = 0;
+            for (size_t q = 0; q < roi.size(); ++q) {
+                const double mu = b0 + rv + rest[q], d = roi[q] + rv;
+                g += d / mu - 1, h += d / (mu * mu);
+            }
+            if (!(h > 0)) break;
+            const double nb = std::max(1e-6, b0 + g / h);
+            const bool done = std::fabs(nb - b0) < 1e-6 * (1 + b0);
+            b0 = nb;
+            if (done) break;
+        }
+        for (size_t q = 0; q < roi.size(); ++q) {
+            const double mu = b0 + rv + rest[q], d = roi[q] + rv;
+            null_ll += d * std::log(mu) - mu;
+        }
+    }
+
     for (int m = 0; m < central; ++m) {
         Fit& out = fits[m];
         out = f;
+        out.null_log_likelihood = null_ll;
         out.log_likelihood = ll;
         out.deviance = deviance;
         out.pixels = nx * ny;

@@ -32,6 +32,11 @@ struct Fit {
     double log_likelihood = 0; // of the whole window's model at the fit (up to a constant)
     double deviance = 0;       // Poisson deviance of the window: ~ chi-square(pixels - parameters) for a right model
     int pixels = 0;            // in the window
+    // The window's log-likelihood without the central spot(s): the
+    // neighbours as fitted, the background refitted. 2 (log_likelihood -
+    // null_log_likelihood) is the generalised likelihood ratio of "spot +
+    // background" against "background" (Smith et al. 2015).
+    double null_log_likelihood = 0;
 };
 
 // Fits the spot whose peak is at pixel (px, py) of `image` (values in

@@ -1,4 +1,5 @@
-// Photoelectrons to camera counts (ADU).
+// Photoelectrons to camera counts (ADU): the noise draws of libs/camera's
+// model (spotflow_camera/camera.hpp, which detectors invert).
 //   sCMOS: ADU = baseline + (n + read noise) / e_per_adu
 //   EMCCD: ADU = baseline + (Gamma(n, em_gain) + read noise) / e_per_adu
 // rounded to the nearest integer and clipped to [0, 65535]. The EM register
@@ -17,13 +18,13 @@ namespace sim {
 
 class Camera {
 public:
-    explicit Camera(const CameraParams& c) : c_(c), inv_gain_(1.0 / c.e_per_adu) {}
+    explicit Camera(const CameraParams& c) : c_(c) {}
     uint16_t operator()(Rng& rng, int64_t electrons) const {
         double signal = static_cast<double>(electrons);
         if (c_.kind == CameraKind::Emccd)
             signal = electrons > 0 ? c_.em_gain * gamma(rng, normal_, signal) : 0.0;
         if (c_.read_noise_e > 0) signal += c_.read_noise_e * normal_(rng);
-        return to_adu(c_.baseline_adu + signal * inv_gain_);
+        return to_adu(c_.adu_from_output_electrons(signal));
     }
     static uint16_t to_adu(double v) {
         if (!(v > 0)) return 0;
@@ -33,7 +34,6 @@ public:
 
 private:
     CameraParams c_;
-    double inv_gain_;
     Normal normal_;
 };
 

@@ -8,20 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spotflow_camera/camera.hpp"
+
 namespace sim {
 
-enum class CameraKind { Scmos, Emccd };
+// The camera is libs/camera's model, the one every detector reads movies with.
+using CameraKind = spotflow::camera::Kind;
+using CameraParams = spotflow::camera::Camera;
 enum class Boundary { Reflect, End };
 enum class Spread { Lognormal, Gamma };
-
-struct CameraParams {
-    CameraKind kind = CameraKind::Scmos;
-    double qe = 0.9;
-    double baseline_adu = 100;
-    double e_per_adu = 0.5;
-    double read_noise_e = 1.5;
-    double em_gain = 100;
-};
 
 struct CalciumParams {
     bool enabled = false;
