@@ -118,6 +118,7 @@ spotflow_status svc_create_loss(const spotflow_host* h, const char* plugin_id, c
         if (!loss) return n.error_status ? n.error_status : SPOTFLOW_ERR_INVALID_ARGUMENT;
         out->loss = info->desc->loss;
         out->self = loss;
+        out->abi = info->abi;
         return SPOTFLOW_OK;
     } catch (const std::exception& e) {
         svc_set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());

@@ -206,6 +206,7 @@ void PluginRegistry::add_library(const fs::path& file) {
         info->library = lib;
         info->desc = d;
         info->path = file;
+        info->abi = abi;
         try {
             info->params_schema = std::make_unique<JsonSchema>(nlohmann::json::parse(d->params_schema));
         } catch (const std::exception& e) {

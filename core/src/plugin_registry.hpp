@@ -24,6 +24,7 @@ struct PluginInfo {
     const spotflow_plugin_desc* desc = nullptr;
     std::filesystem::path path;
     std::unique_ptr<JsonSchema> params_schema;
+    spotflow_abi_version abi{}; // the ABI its library declares (which appended fields exist)
 
     bool is_source() const { return desc->node && desc->n_inputs == 0; }
     bool is_loss() const { return desc->loss != nullptr; }

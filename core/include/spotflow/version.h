@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define SPOTFLOW_ABI_MAJOR 1
-#define SPOTFLOW_ABI_MINOR 0
+#define SPOTFLOW_ABI_MINOR 1
 
 typedef struct spotflow_abi_version {
     uint32_t major;
