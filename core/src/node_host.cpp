@@ -147,6 +147,10 @@ spotflow_status svc_create_loss(const spotflow_host* h, const char* plugin_id, c
         // header's, and a trainer must find NULL, not garbage, past its end.
         out->loss = info->loss_vtable.get();
         out->self = loss;
+        // The abi member exists only in a 1.1 caller's struct: a 1.0
+        // trainer's spotflow_loss_instance ends before it.
+        const PluginInfo* caller = binding(h).plugin;
+        if (caller && caller->abi.minor >= 1) out->abi = info->abi;
         return SPOTFLOW_OK;
     } catch (const std::exception& e) {
         svc_set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());

@@ -43,7 +43,13 @@ double sigmoid(double x) {
 // Per element, with w = 1 + (p - 1) y:
 //   loss = -(p y log s(z) + (1 - y) log(1 - s(z))) = (1 - y) z + w softplus(-z)
 //   dloss/dz = (1 - y) - w s(-z)
-double compute(const Bce& b, const spotflow_loss_io& io) {
+// The two terms of the last compute (the loss is their sum): the positive
+// class's p y softplus(-z) and the negative's (1 - y) softplus(z).
+struct Terms {
+    double positive = 0, negative = 0;
+};
+
+double compute(const Bce& b, const spotflow_loss_io& io, Terms& terms) {
     if (io.n_predictions != 1 || io.n_targets != 1 || !io.predictions[0] || !io.targets[0])
         throw std::invalid_argument("expected one prediction and one target tensor, got " +
                                     std::to_string(io.n_predictions) + " and " + std::to_string(io.n_targets));
@@ -64,7 +70,7 @@ double compute(const Bce& b, const spotflow_loss_io& io) {
     for (int64_t i = 0; i < n; ++i) counted += kept(i);
     const double scale = b.mean && counted > 0 ? 1.0 / static_cast<double>(counted) : 1.0;
     const double p = b.pos_weight;
-    double total = 0;
+    double total = 0, pos = 0;
     for (int64_t i = 0; i < n; ++i) {
         if (!kept(i)) {
             if (grad) grad[i] = 0;
@@ -76,8 +82,11 @@ double compute(const Bce& b, const spotflow_loss_io& io) {
                                         ", outside [0, 1]");
         const double w = 1 + (p - 1) * yi;
         total += (1 - yi) * zi + w * softplus(-zi);
+        pos += p * yi * softplus(-zi);
         if (grad) grad[i] = static_cast<float>(scale * ((1 - yi) - w * sigmoid(-zi)));
     }
+    terms.positive = scale * pos;
+    terms.negative = scale * (total - pos);
     return scale * total;
 }
 
@@ -93,10 +102,16 @@ public:
         if (!(pos_weight > 0)) throw std::invalid_argument("params: pos_weight must be > 0");
         bce_ = {pos_weight, reduction == "mean"};
     }
-    double compute(const spotflow_loss_io& io) const { return ::compute(bce_, io); }
+    double compute(const spotflow_loss_io& io) { return ::compute(bce_, io, terms_); }
+    int32_t component_count() const { return 2; }
+    void component(int32_t i, const char** name, double* value) const {
+        *name = i == 0 ? "positive" : "negative";
+        *value = i == 0 ? terms_.positive : terms_.negative;
+    }
 
 private:
     Bce bce_{};
+    Terms terms_;
 };
 
 const spotflow_loss_vtable vtable = spotflow::loss_vtable<BceLoss>();

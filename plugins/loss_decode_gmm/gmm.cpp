@@ -31,7 +31,13 @@ void check_float(const DLTensor& t, const std::string& name, int ndim) {
     if (t.ndim != ndim) throw std::invalid_argument(name + " has shape " + spotflow::shape_name(t) + ", expected " + std::to_string(ndim) + " dimensions");
 }
 
-double compute(const Gmm& g, const spotflow_loss_io& io) {
+// The terms of the last compute, each a mean over the batch like the loss
+// (their sum): count, localisation, background.
+struct Terms {
+    double count = 0, localisation = 0, background = 0;
+};
+
+double compute(const Gmm& g, const spotflow_loss_io& io, Terms& terms) {
     if (io.n_predictions != 1 || (io.n_targets != 1 && io.n_targets != 2))
         throw std::invalid_argument("expected one prediction and one or two target tensors, got " +
                                     std::to_string(io.n_predictions) + " and " + std::to_string(io.n_targets));
@@ -67,6 +73,7 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
     const int64_t K = H * W;
     const double inv_b = 1.0 / static_cast<double>(B);
     double total = 0;
+    Terms parts;
     std::vector<double> gp(static_cast<size_t>(K)), lg(static_cast<size_t>(K));
     std::vector<double> gmu(static_cast<size_t>(3 * K)), gsig(static_cast<size_t>(3 * K));
     for (int64_t b = 0; b < B; ++b) {
@@ -95,6 +102,7 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
         const double wc = g.count_weight * (n_em > 0 ? n : g.empty_count_weight);
         const double d = n - S;
         double loss = wc * (0.5 * (kLog2Pi + std::log(V)) + d * d / (2 * V));
+        parts.count += loss;
         const double dl_ds = wc * (-d / V);
         const double dl_dv = wc * (0.5 / V - d * d / (2 * V * V));
         for (int64_t k = 0; k < K; ++k) gp[static_cast<size_t>(k)] += dl_ds + dl_dv * (1 - 2 * ch(0, k));
@@ -124,6 +132,7 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
             for (int64_t k = 0; k < K; ++k) sum += ch(0, k) * std::exp(lg[static_cast<size_t>(k)] - mx);
             const double lse = mx + std::log(sum); // log sum_k p_k N_k
             loss += we * (std::log(S) - lse);
+            parts.localisation += we * (std::log(S) - lse);
             for (int64_t k = 0; k < K; ++k) {
                 const double q = std::exp(lg[static_cast<size_t>(k)] - lse); // r_k / p_k
                 const double r = ch(0, k) * q;                               // responsibility
@@ -145,6 +154,7 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
             for (int64_t k = 0; k < K; ++k) {
                 const double r = ch(7, k) - tb[k];
                 loss += g.background_weight * r * r;
+                parts.background += g.background_weight * r * r;
                 if (G) G[b * C * K + 7 * K + k] = static_cast<float>(inv_b * g.background_weight * 2 * r);
             }
         }
@@ -160,6 +170,7 @@ double compute(const Gmm& g, const spotflow_loss_io& io) {
             }
         }
     }
+    terms = {parts.count * inv_b, parts.localisation * inv_b, parts.background * inv_b};
     return total * inv_b;
 }
 
@@ -174,10 +185,18 @@ public:
             throw std::invalid_argument("params: the weights must be >= 0");
         if (!(g_.variance_floor > 0)) throw std::invalid_argument("param 'variance_floor' must be > 0");
     }
-    double compute(const spotflow_loss_io& io) const { return ::compute(g_, io); }
+    double compute(const spotflow_loss_io& io) { return ::compute(g_, io, terms_); }
+    int32_t component_count() const { return 3; }
+    void component(int32_t i, const char** name, double* value) const {
+        static const char* const names[] = {"count", "localisation", "background"};
+        const double values[] = {terms_.count, terms_.localisation, terms_.background};
+        *name = names[i];
+        *value = values[i];
+    }
 
 private:
     Gmm g_{};
+    Terms terms_;
 };
 
 const spotflow_loss_vtable vtable = spotflow::loss_vtable<GmmLoss>();

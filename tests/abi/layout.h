@@ -52,8 +52,11 @@
     X(offsetof(spotflow_loss_io, n_predictions), 16)            \
     X(offsetof(spotflow_loss_io, mask), 24)                     \
     X(offsetof(spotflow_loss_io, gradients), 32)                \
-    X(sizeof(spotflow_loss_vtable), 40)                         \
-    X(sizeof(spotflow_loss_instance), 16)                       \
+    X(sizeof(spotflow_loss_vtable), 56)                         \
+    X(offsetof(spotflow_loss_vtable, component_count), 40)      \
+    X(offsetof(spotflow_loss_vtable, component), 48)            \
+    X(sizeof(spotflow_loss_instance), 24)                       \
+    X(offsetof(spotflow_loss_instance, abi), 16)                \
     X(sizeof(spotflow_port_desc), 32)                           \
     X(offsetof(spotflow_port_desc, flags), 20)                  \
     X(sizeof(spotflow_plugin_desc), 80)                         \

@@ -66,6 +66,22 @@ typedef struct spotflow_loss_vtable {
     /* destroy: frees the instance; called by its trainer, once, before the
      * trainer's own destroy returns. [the trainer's destroy thread] */
     void (*destroy)(void* self);
+
+    /* Appended in ABI 1.1: read them only when the loss's library declares
+     * minor >= 1 (spotflow_loss_instance::abi says which); a 1.0 loss has no
+     * such fields. Either may be NULL: no components.
+     *
+     * component_count: how many named terms make up the loss (count,
+     * localisation, background, ...), for a trainer to log each; 0 if it
+     * reports none. [any thread, never concurrently for one instance] */
+    int32_t (*component_count)(void* self);
+
+    /* component: term i of the last compute(): its name (owned by the loss,
+     * valid until destroy) into *name and its value, in the units and
+     * reduction of the loss, into *value. The terms add up to the loss.
+     * Before any compute the values are 0. [any thread, never concurrently
+     * for one instance] */
+    spotflow_status (*component)(void* self, int32_t i, const char** name, double* value);
 } spotflow_loss_vtable;
 
 /* A live loss, as create_loss hands it to a trainer: the trainer owns self
@@ -73,6 +89,11 @@ typedef struct spotflow_loss_vtable {
 typedef struct spotflow_loss_instance {
     const spotflow_loss_vtable* loss;
     void* self;
+    /* Appended in ABI 1.1: the ABI the loss's library was built for, so a
+     * trainer knows which vtable fields exist. A 1.1 host sets it; a 1.0
+     * host leaves it as the trainer initialised it, so trainers zero the
+     * struct first ({0, 0}: read only the 1.0 fields). */
+    spotflow_abi_version abi;
 } spotflow_loss_instance;
 
 #ifdef __cplusplus

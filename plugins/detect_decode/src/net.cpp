@@ -1,5 +1,7 @@
 #include "net.hpp"
 
+#include "spotflow_nn/weights.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -62,71 +64,26 @@ nn::Conv2d conv(int in, int out, int k, int stride = 1, int groups = 1) {
     return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k == 3 ? 1 : 0).groups(groups));
 }
 int64_t conv_macs(int in, int out, int k, int groups = 1) { return int64_t{in} * out * k * k / groups; }
-} // namespace
 
 // DECODE's U-Net: ELU throughout, 2x2 stride-2 convolutions down, nearest
 // x2 + 1x1 convolution up, skip connections by concatenation, no norm.
-UNetImpl::UNetImpl(int in_channels, int channels, int depth, int convs) : depth_(depth) {
-    enc_ = register_module("enc", nn::ModuleList());
-    down_ = register_module("down", nn::ModuleList());
-    up_ = register_module("up", nn::ModuleList());
-    dec_ = register_module("dec", nn::ModuleList());
-    int ch = channels;
-    int64_t area = 1; // pixels of the full-resolution frame per pixel at this level
-    for (int l = 0; l <= depth; ++l) {
-        nn::Sequential s;
-        for (int k = 0; k < convs; ++k) {
-            const int in = k == 0 ? (l == 0 ? in_channels : ch) : ch;
-            s->push_back(conv(in, ch, 3));
-            s->push_back(nn::ELU(nn::ELUOptions().inplace(true)));
-            macs_ += conv_macs(in, ch, 3) / area;
-        }
-        enc_->push_back(s);
-        if (l < depth) {
-            down_->push_back(nn::Sequential(conv(ch, ch * 2, 2, 2), nn::ELU(nn::ELUOptions().inplace(true))));
-            area *= 4;
-            macs_ += conv_macs(ch, ch * 2, 2) / area;
-            ch *= 2;
-        }
-    }
-    for (int l = depth - 1; l >= 0; --l) {
-        up_->push_back(conv(ch, ch / 2, 1));
-        area /= 4;
-        macs_ += conv_macs(ch, ch / 2, 1) / area;
-        ch /= 2;
-        nn::Sequential s;
-        for (int k = 0; k < convs; ++k) {
-            const int in = k == 0 ? 2 * ch : ch;
-            s->push_back(conv(in, ch, 3));
-            s->push_back(nn::ELU(nn::ELUOptions().inplace(true)));
-            macs_ += conv_macs(in, ch, 3) / area;
-        }
-        dec_->push_back(s);
-    }
+spotflow::nn::UNetOptions unet(int in_channels, int channels, int depth, int convs) {
+    spotflow::nn::UNetOptions o;
+    o.in_channels = in_channels;
+    o.base_channels = channels;
+    o.depth = depth;
+    o.convs_per_level = convs;
+    o.activation = spotflow::nn::Activation::Elu;
+    o.downsample = spotflow::nn::Downsample::StridedConv;
+    o.norm = spotflow::nn::Norm::None;
+    return o;
 }
-
-torch::Tensor UNetImpl::forward(torch::Tensor x) {
-    std::vector<torch::Tensor> skips;
-    for (int l = 0; l <= depth_; ++l) {
-        x = enc_[static_cast<size_t>(l)]->as<nn::Sequential>()->forward(x);
-        if (l < depth_) {
-            skips.push_back(x);
-            x = down_[static_cast<size_t>(l)]->as<nn::Sequential>()->forward(x);
-        }
-    }
-    for (int l = 0; l < depth_; ++l) {
-        x = torch::upsample_nearest2d(x, std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2});
-        x = up_[static_cast<size_t>(l)]->as<nn::Conv2d>()->forward(x);
-        x = torch::cat({x, skips[static_cast<size_t>(depth_ - 1 - l)]}, 1);
-        x = dec_[static_cast<size_t>(l)]->as<nn::Sequential>()->forward(x);
-    }
-    return x;
-}
+} // namespace
 
 DecodeNetImpl::DecodeNetImpl(const NetConfig& c) : cfg_(c) {
-    frame_ = register_module("frame", UNet(1, c.frame_channels, c.frame_depth, c.convs_per_level));
-    temporal_ = register_module("temporal", UNet(3 * c.frame_channels, c.temporal_channels, c.temporal_depth,
-                                                 c.convs_per_level));
+    frame_ = register_module("frame", spotflow::nn::UNet(unet(1, c.frame_channels, c.frame_depth, c.convs_per_level)));
+    temporal_ = register_module("temporal", spotflow::nn::UNet(unet(3 * c.frame_channels, c.temporal_channels,
+                                                                    c.temporal_depth, c.convs_per_level)));
     // The four heads of DECODE (p; photons, x, y; their sigmas; background),
     // each a 3x3 conv + ELU + 1x1 conv, run as one conv into 4 x hidden
     // channels and one grouped 1x1 conv of 3 outputs per head: the same
@@ -190,6 +147,25 @@ int64_t DecodeNetImpl::macs_per_pixel_window() const {
 std::vector<std::pair<std::string, torch::Tensor>> named_parameters(DecodeNet& net) {
     std::vector<std::pair<std::string, torch::Tensor>> out;
     for (const auto& p : net->named_parameters(true)) out.emplace_back(p.key(), p.value());
+    return out;
+}
+
+void save_weights(DecodeNet& net, const nlohmann::json& metadata, const std::string& path) {
+    spotflow::nn::save_weights(path, net->config().to_json(), named_parameters(net), metadata);
+}
+
+Loaded load_weights(const std::string& path) {
+    const auto file = spotflow::nn::read_weights(path);
+    NetConfig cfg;
+    try {
+        cfg = NetConfig::from_json(file.network);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("weights file '" + path + "': another architecture: " + e.what());
+    }
+    Loaded out;
+    out.net = DecodeNet(cfg);
+    out.metadata = file.model_card;
+    spotflow::nn::load_into(file, *out.net);
     return out;
 }
 

@@ -1,7 +1,8 @@
 // The DECODE network (Speiser et al. 2021, SigmaMUNet) in LibTorch: a frame
 // U-Net shared over the frames t-1, t, t+1, a temporal U-Net over their
-// concatenated features, and four heads. Only the decode plugins include
-// this header (it pulls in torch/nn.h).
+// concatenated features (both libs/nn's U-Net: strided-convolution
+// downsampling, ELU, no norm), and four heads; and its weights file (libs/nn's
+// format). Only the decode plugins include this header (it pulls in torch/nn.h).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 #include <torch/nn.h>
+
+#include "spotflow_nn/unet.hpp"
 
 namespace decode {
 
@@ -52,19 +55,6 @@ enum Channel : int64_t {
     kChannels = 8
 };
 
-class UNetImpl : public torch::nn::Module {
-public:
-    UNetImpl(int in_channels, int channels, int depth, int convs);
-    torch::Tensor forward(torch::Tensor x);
-    int64_t macs_per_pixel() const { return macs_; }
-
-private:
-    torch::nn::ModuleList enc_, down_, up_, dec_;
-    int depth_;
-    int64_t macs_ = 0;
-};
-TORCH_MODULE(UNet);
-
 class DecodeNetImpl : public torch::nn::Module {
 public:
     explicit DecodeNetImpl(const NetConfig& c);
@@ -89,12 +79,26 @@ public:
 
 private:
     NetConfig cfg_;
-    UNet frame_{nullptr}, temporal_{nullptr};
+    spotflow::nn::UNet frame_{nullptr}, temporal_{nullptr};
     torch::nn::Conv2d head_hidden_{nullptr}, head_out_{nullptr};
 };
 TORCH_MODULE(DecodeNet);
 
 // Parameters in a fixed order with their names, for the weights file.
 std::vector<std::pair<std::string, torch::Tensor>> named_parameters(DecodeNet& net);
+
+// Writes net, its NetConfig as the file's network description and metadata
+// as its model card (training recipe, scores) to path, in libs/nn's weights
+// format. Throws std::runtime_error naming the file.
+void save_weights(DecodeNet& net, const nlohmann::json& metadata, const std::string& path);
+
+struct Loaded {
+    DecodeNet net{nullptr};
+    nlohmann::json metadata; // the model card
+};
+
+// Reads a weights file and builds its network. Throws std::runtime_error
+// with one line: "weights file '<path>': <what is wrong>". Thread-safe.
+Loaded load_weights(const std::string& path);
 
 } // namespace decode

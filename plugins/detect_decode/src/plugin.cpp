@@ -20,7 +20,7 @@
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "spotflow/tensor.hpp"
-#include "weights.hpp"
+
 
 #ifndef DECODE_DEFAULT_WEIGHTS
 #define DECODE_DEFAULT_WEIGHTS "decode_default.sfw"

@@ -165,13 +165,17 @@ TEST_F(DetectDecode, WeightsOfAnotherArchitectureFailNamingTheFile) {
     const uint64_t m = h.size();
     std::string out = bytes.substr(0, 12);
     out.append(reinterpret_cast<const char*>(&m), 8);
-    out += h + bytes.substr(20 + n);
+    out += h + bytes.substr(20 + n, bytes.size() - 20 - n - 8);
+    // A sound file (its checksum recomputed, FNV-1a) describing a wider network.
+    uint64_t hash = 1469598103934665603ull;
+    for (const char c : out) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    out.append(reinterpret_cast<const char*>(&hash), 8);
     const auto path = (fs::temp_directory_path() / "decode_other.sfw").string();
     std::ofstream(path, std::ios::binary).write(out.data(), static_cast<std::streamsize>(out.size()));
     expect_weights_error(path, "another architecture");
     // A file that is not a weights file at all (e.g. a TorchScript zip).
     std::ofstream(path, std::ios::binary) << "PK\x03\x04 not decode weights";
-    expect_weights_error(path, "not a detect.decode weights file");
+    expect_weights_error(path, "not a spotflow weights file");
     fs::remove(path);
 }
 

@@ -7,7 +7,7 @@
 
 #include "net.hpp"
 #include "postprocess.hpp"
-#include "weights.hpp"
+
 
 namespace {
 

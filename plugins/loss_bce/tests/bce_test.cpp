@@ -77,6 +77,22 @@ TEST_F(Bce, KnownValues) {
     EXPECT_NEAR(loss_of(tensor<float>({2}, {0, 0}), tensor<float>({2}, {1, 0})), 2 * log2, 1e-12);
 }
 
+TEST_F(Bce, ComponentsAreThePositiveAndNegativeTerms) {
+    // p = 2, mean over 2: the y = 1 element costs 2 log 2, the y = 0 one log 2.
+    const double log2 = std::log(2.0);
+    EXPECT_NEAR(loss_of(tensor<float>({2}, {0, 0}), tensor<float>({2}, {1, 0})), 1.5 * log2, 1e-12);
+    ASSERT_EQ(vt->component_count(self), 2);
+    const char* name = nullptr;
+    double value = 0;
+    ASSERT_EQ(vt->component(self, 0, &name, &value), SPOTFLOW_OK) << host.error;
+    EXPECT_STREQ(name, "positive");
+    EXPECT_NEAR(value, log2, 1e-12);
+    ASSERT_EQ(vt->component(self, 1, &name, &value), SPOTFLOW_OK) << host.error;
+    EXPECT_STREQ(name, "negative");
+    EXPECT_NEAR(value, 0.5 * log2, 1e-12);
+    EXPECT_EQ(vt->component(self, 2, &name, &value), SPOTFLOW_ERR_INVALID_ARGUMENT);
+}
+
 TEST_F(Bce, LargeLogitsStayFinite) {
     const auto z = tensor<float>({4}, {1000, -1000, 1000, -1000});
     const auto y = tensor<float>({4}, {0, 1, 1, 0});

@@ -86,6 +86,21 @@ TEST_F(Gmm, OneEmitterOnePixelKnownValue) {
     const double count = 0.5 * (l2p + std::log(V)) + 0.25 / (2 * V);
     const double gmm = 1.5 * l2p + std::log(0.5) + std::log(0.2) + std::log(0.4);
     EXPECT_NEAR(loss, count + gmm + 2.0 * 0.25, 1e-6);
+
+    // ABI 1.1: the three terms, which add up to the loss.
+    ASSERT_EQ(vt->component_count(self), 3);
+    const char* names[3];
+    double values[3];
+    for (int32_t i = 0; i < 3; ++i) ASSERT_EQ(vt->component(self, i, &names[i], &values[i]), SPOTFLOW_OK) << host.error;
+    EXPECT_STREQ(names[0], "count");
+    EXPECT_STREQ(names[1], "localisation");
+    EXPECT_STREQ(names[2], "background");
+    EXPECT_NEAR(values[0], count, 1e-6);
+    EXPECT_NEAR(values[1], gmm, 1e-6);
+    EXPECT_NEAR(values[2], 0.5, 1e-6);
+    const char* name = nullptr;
+    double value = 0;
+    EXPECT_EQ(vt->component(self, 3, &name, &value), SPOTFLOW_ERR_INVALID_ARGUMENT);
 }
 
 TEST_F(Gmm, GradientMatchesFiniteDifferences) {

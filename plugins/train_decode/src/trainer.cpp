@@ -1,9 +1,10 @@
 // train.decode: trains detect.decode's network on simulated data, the
-// simulator (sim.tirf's generator, linked in) making a fresh batch of
-// 3-frame windows every step in the camera and PSF model of the target
-// data, the loss from a loss plugin (loss.decode_gmm) through the host.
-// Validation on a fixed simulated set every N steps; writes best_model.sfw,
-// final_model.sfw, metrics.jsonl and model_card.json.
+// simulator (libs/sim) making a fresh batch of 3-frame windows every step in
+// the camera and PSF model of the target data, the loss from a loss plugin
+// (loss.decode_gmm) through libs/nn's loss bridge, the steps, schedule,
+// clipping, validation, keep-best and metrics log from libs/nn's training
+// loop. Writes best_model.sfw, final_model.sfw, metrics.jsonl and
+// model_card.json.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,11 +14,9 @@
 #include <string>
 #include <vector>
 
-#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
-#include <torch/nn/utils/clip_grad.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/version.h>
@@ -30,7 +29,9 @@
 #include "spotflow_sim/simulator.hpp"
 #include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
-#include "weights.hpp"
+#include "spotflow_nn/loss_bridge.hpp"
+#include "spotflow_nn/training.hpp"
+
 
 namespace train_decode {
 namespace {
@@ -169,58 +170,24 @@ Batch make_batch(const Settings& s, uint64_t seed, int64_t count, double fixed_p
     return b;
 }
 
-DLTensor dl_view(const torch::Tensor& t) {
-    DLTensor d{};
-    d.data = t.data_ptr();
-    d.device = {kDLCPU, 0};
-    d.ndim = static_cast<int>(t.dim());
-    d.dtype = {kDLFloat, 32, 1};
-    d.shape = const_cast<int64_t*>(t.sizes().data());
-    d.strides = nullptr; // callers pass contiguous tensors
-    return d;
-}
-
 struct Trainer {
     const spotflow_host* host = nullptr;
     Settings s;
     nlohmann::json params;
-    spotflow_loss_instance loss{};
+    std::unique_ptr<spotflow::nn::LossBridge> loss;
     decode::DecodeNet net{nullptr};
     std::unique_ptr<torch::optim::Optimizer> opt;
+    std::unique_ptr<spotflow::nn::TrainingLoop> loop;
     std::vector<Batch> validation;
     std::string best_path, final_path, metrics_path, card_path;
-    std::ofstream metrics;
-    int64_t step = 0;
-    double running_loss = NAN, best_f1 = -1, best_rmse = INFINITY;
     nlohmann::json best_scores, last_scores;
     Clock::time_point started;
     int threads = 1;
     double data_s = 0, net_s = 0; // time spent simulating and in the network, for the log
 
-    ~Trainer() {
-        if (loss.loss && loss.self) loss.loss->destroy(loss.self);
-    }
-
-    // The loss and its gradient through the loss plugin's ABI.
-    double compute_loss(const torch::Tensor& out, const Batch& b, torch::Tensor* grad) {
-        const auto o = out.detach().contiguous();
-        const DLTensor pred = dl_view(o), em = dl_view(b.emitters), bg = dl_view(b.bg);
-        const DLTensor* preds[] = {&pred};
-        const DLTensor* targets[] = {&em, &bg};
-        DLTensor g{};
-        DLTensor* grads[] = {&g};
-        if (grad) {
-            *grad = torch::empty_like(o);
-            g = dl_view(*grad);
-        }
-        const spotflow_loss_io io{preds, targets, 1, 2, nullptr, grad ? grads : nullptr};
-        double value = 0;
-        const spotflow_status st = loss.loss->compute(loss.self, &io, &value);
-        if (st != SPOTFLOW_OK) throw PluginError(st, "the loss plugin failed at step " + std::to_string(step));
-        return value;
-    }
-
-    void train_step(tbb::task_arena& arena) {
+    // One step's data, forward pass and gradients (the loop zeroes, clips,
+    // schedules and steps).
+    double train_step(tbb::task_arena& arena, int64_t step) {
         net->train();
         const auto t0 = Clock::now();
         Batch b;
@@ -228,20 +195,11 @@ struct Trainer {
         // OpenMP pool, outside the arena, so the two pools never run at once.
         arena.execute([&] { b = make_batch(s, sim::mix_seed(s.seed, 1000 + static_cast<uint64_t>(step)), s.batch, 0); });
         const auto t1 = Clock::now();
-        const auto out = net->forward(b.x);
-        torch::Tensor grad;
-        const double l = compute_loss(out, b, &grad);
-        if (!std::isfinite(l)) throw PluginError(SPOTFLOW_ERR_INTERNAL, "the loss is not finite at step " + std::to_string(step));
-        opt->zero_grad();
-        out.backward(grad);
-        if (s.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net->parameters(), s.grad_clip);
-        const double lr = s.lr * std::pow(s.lr_gamma, static_cast<double>(step / s.lr_step));
-        for (auto& g : opt->param_groups()) g.options().set_lr(lr);
-        opt->step();
+        loss->set_step(step);
+        const double l = loss->backward(net->forward(b.x), {b.emitters, b.bg});
         data_s += std::chrono::duration<double>(t1 - t0).count();
         net_s += std::chrono::duration<double>(Clock::now() - t1).count();
-        running_loss = std::isnan(running_loss) ? l : 0.95 * running_loss + 0.05 * l;
-        ++step;
+        return l;
     }
 
     nlohmann::json validate() {
@@ -252,9 +210,14 @@ struct Trainer {
         decode::PostSettings post = s.post;
         post.photon_scale = s.net.photon_scale;
         post.background_scale = s.net.input_scale;
+        nlohmann::json components = nlohmann::json::object();
         for (const auto& b : validation) {
             const auto out = net->forward(b.x).contiguous();
-            lsum += compute_loss(out, b, nullptr) * static_cast<double>(b.x.size(0));
+            const double w = static_cast<double>(b.x.size(0)) / static_cast<double>(s.validation_samples);
+            lsum += loss->compute({out}, {b.emitters, b.bg}) * static_cast<double>(b.x.size(0));
+            // The loss's terms (ABI 1.1 losses), averaged like the loss.
+            for (const auto& [name, value] : loss->components())
+                components[name] = components.value(name, 0.0) + value * w;
             p_max = std::max(p_max, out.select(1, 0).max().item<double>());
             const int64_t S = s.frame_size;
             for (int64_t i = 0; i < out.size(0); ++i) {
@@ -263,9 +226,8 @@ struct Trainer {
                 sc += decode::match_frame(det, b.truth[static_cast<size_t>(i)], s.tolerance);
             }
         }
-        return {{"step", step},
-                {"loss", lsum / static_cast<double>(s.validation_samples)},
-                {"train_loss", running_loss},
+        return {{"loss", lsum / static_cast<double>(s.validation_samples)},
+                {"loss_components", components},
                 {"precision", sc.precision()},
                 {"recall", sc.recall()},
                 {"f1", sc.f1()},
@@ -274,7 +236,6 @@ struct Trainer {
                 {"p_max", p_max},
                 {"fp", sc.fp},
                 {"fn", sc.fn},
-                {"lr", s.lr * std::pow(s.lr_gamma, static_cast<double>((step > 0 ? step - 1 : 0) / s.lr_step))},
                 {"elapsed_s", std::chrono::duration<double>(Clock::now() - started).count()}};
     }
 
@@ -294,7 +255,7 @@ struct Trainer {
                              {"macs_per_pixel_window", net->macs_per_pixel_window()}}},
                 {"scores_best", best_scores},
                 {"scores_final", last_scores},
-                {"steps", step},
+                {"steps", loop->step()},
                 {"threads", threads},
                 {"training_time_s", std::chrono::duration<double>(Clock::now() - started).count()},
                 {"libtorch", TORCH_VERSION}};
@@ -367,12 +328,14 @@ void* create(const spotflow_host* host, const char* params_json) {
         t->params = nlohmann::json::parse(params_json);
         t->s = parse(t->params, host);
         t->threads = std::max(1, host->threads(host));
-        at::set_num_threads(t->threads);
-        if (!host->create_loss) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "this host offers no create_loss");
-        const std::string loss_id = t->params.value("loss", std::string("loss.decode_gmm"));
-        const std::string loss_params = t->params.value("loss_params", nlohmann::json::object()).dump();
-        if (host->create_loss(host, loss_id.c_str(), loss_params.c_str(), &t->loss) != SPOTFLOW_OK)
-            return SPOTFLOW_ERR_INVALID_ARGUMENT; // the host has said why
+        spotflow::nn::set_threads(t->threads);
+        try {
+            t->loss = std::make_unique<spotflow::nn::LossBridge>(
+                host, t->params.value("loss", std::string("loss.decode_gmm")),
+                t->params.value("loss_params", nlohmann::json::object()));
+        } catch (const spotflow::nn::LossNotCreated& e) {
+            return e.status; // the host has said why
+        }
         const auto out = [&](const char* key, std::string* path) {
             const std::string name = t->params.value(key, std::string());
             char buf[4096];
@@ -384,17 +347,39 @@ void* create(const spotflow_host* host, const char* params_json) {
         out("final_model", &t->final_path);
         out("metrics_file", &t->metrics_path);
         out("model_card", &t->card_path);
-        t->metrics.open(t->metrics_path, std::ios::trunc);
-        if (!t->metrics) throw PluginError(SPOTFLOW_ERR_IO, "cannot write " + t->metrics_path);
-
-        torch::manual_seed(t->s.seed);
+        spotflow::nn::seed_everything(t->s.seed);
         t->net = decode::DecodeNet(t->s.net);
+        // Two parameter groups: the network's, and the loss's learnable
+        // parameters (none for loss.decode_gmm) without weight decay.
+        const auto groups = [&](auto make_options) {
+            std::vector<torch::optim::OptimizerParamGroup> g;
+            g.emplace_back(t->net->parameters(), make_options(t->s.weight_decay));
+            if (!t->loss->parameters().empty()) g.emplace_back(t->loss->parameters(), make_options(0.0));
+            return g;
+        };
         if (t->s.adamw)
             t->opt = std::make_unique<torch::optim::AdamW>(
-                t->net->parameters(), torch::optim::AdamWOptions(t->s.lr).weight_decay(t->s.weight_decay));
+                groups([&](double wd) { return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(t->s.lr).weight_decay(wd)); }),
+                torch::optim::AdamWOptions(t->s.lr).weight_decay(t->s.weight_decay));
         else
             t->opt = std::make_unique<torch::optim::Adam>(
-                t->net->parameters(), torch::optim::AdamOptions(t->s.lr).weight_decay(t->s.weight_decay));
+                groups([&](double wd) { return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(t->s.lr).weight_decay(wd)); }),
+                torch::optim::AdamOptions(t->s.lr).weight_decay(t->s.weight_decay));
+        spotflow::nn::LoopOptions lo;
+        lo.iterations = t->s.iterations;
+        lo.validate_every = t->s.validate_every;
+        lo.grad_clip_norm = t->s.grad_clip;
+        lo.best_by = {{"f1", true}, {"rmse_px", false}}; // ties: lower RMSE
+        spotflow::nn::ScheduleOptions so; // StepLR, as DECODE
+        so.kind = spotflow::nn::ScheduleOptions::Step;
+        so.step_size = t->s.lr_step;
+        so.gamma = t->s.lr_gamma;
+        t->loop = std::make_unique<spotflow::nn::TrainingLoop>(lo, *t->opt, spotflow::nn::Schedule(so));
+        try {
+            t->loop->open_log(t->metrics_path);
+        } catch (const std::exception& e) {
+            throw PluginError(SPOTFLOW_ERR_IO, e.what());
+        }
         // The fixed validation set: its own seed stream, in batches.
         tbb::task_arena arena(t->threads);
         arena.execute([&] {
@@ -412,33 +397,34 @@ void* create(const spotflow_host* host, const char* params_json) {
 spotflow_status pull(void* self, const spotflow_emitter*) {
     auto& t = *static_cast<Trainer*>(self);
     return spotflow::guarded(t.host, "train.decode", [&]() -> spotflow_status {
-        if (t.step == 0) t.started = Clock::now();
+        if (t.loop->step() == 0) t.started = Clock::now();
         tbb::task_arena arena(t.threads);
-        const int64_t until = std::min(t.s.iterations, (t.step / t.s.validate_every + 1) * t.s.validate_every);
-        while (t.step < until && !t.host->is_cancelled(t.host)) {
-            t.train_step(arena);
-            t.host->progress(t.host, t.step, t.s.iterations);
-        }
-        if (t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
-        const nlohmann::json v = t.validate();
-        t.last_scores = v;
-        const double f1 = v["f1"], rmse = v["rmse_px"];
-        if (f1 > t.best_f1 || (f1 == t.best_f1 && rmse < t.best_rmse)) {
-            t.best_f1 = f1;
-            t.best_rmse = rmse;
+        spotflow::nn::LoopHooks hooks;
+        hooks.train_step = [&](int64_t step) {
+            const double l = t.train_step(arena, step);
+            t.host->progress(t.host, step + 1, t.s.iterations);
+            return l;
+        };
+        hooks.validate = [&](int64_t) { return t.validate(); };
+        hooks.on_best = [&](const nlohmann::json& v) {
+            t.last_scores = v;
             t.best_scores = v;
             decode::save_weights(t.net, t.card("best"), t.best_path);
-        }
-        t.metrics << v.dump() << "\n" << std::flush;
+        };
+        hooks.cancelled = [&] { return t.host->is_cancelled(t.host) != 0; };
+        const nlohmann::json v = t.loop->advance(hooks);
+        if (v.empty() || t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
+        t.last_scores = v;
+        const double f1 = v["f1"], rmse = v["rmse_px"];
         char line[256];
         std::snprintf(line, sizeof line, "train.decode: step %lld/%lld  loss %.3f  val F1 %.4f  P %.4f  R %.4f  RMSE %.4f px",
-                      static_cast<long long>(t.step), static_cast<long long>(t.s.iterations), t.running_loss, f1,
+                      static_cast<long long>(t.loop->step()), static_cast<long long>(t.s.iterations), t.loop->running_loss(), f1,
                       static_cast<double>(v["precision"]), static_cast<double>(v["recall"]), rmse);
         t.host->log(t.host, SPOTFLOW_LOG_INFO, line);
-        std::snprintf(line, sizeof line, "train.decode: %.3f s/step simulating, %.3f s/step in the network", t.data_s / double(t.step),
-                      t.net_s / double(t.step));
+        std::snprintf(line, sizeof line, "train.decode: %.3f s/step simulating, %.3f s/step in the network", t.data_s / double(t.loop->step()),
+                      t.net_s / double(t.loop->step()));
         t.host->log(t.host, SPOTFLOW_LOG_DEBUG, line);
-        if (t.step < t.s.iterations) return SPOTFLOW_OK;
+        if (!t.loop->finished()) return SPOTFLOW_OK;
         decode::save_weights(t.net, t.card("final"), t.final_path);
         std::ofstream card(t.card_path, std::ios::trunc);
         card << t.card("best").dump(2) << "\n";

@@ -31,6 +31,7 @@ struct TrainHost {
             const auto& d = loss_library().plugin(id);
             out->loss = d.loss;
             out->self = d.loss->create(h, params);
+            out->abi = SPOTFLOW_ABI_VERSION_INIT; // as a 1.1 host: the loss library's ABI (built with these headers)
             return out->self ? SPOTFLOW_OK : SPOTFLOW_ERR_INVALID_ARGUMENT;
         };
     }
@@ -109,7 +110,13 @@ TEST_F(TrainDecode, ShortRunLossFallsAndWritesItsFiles) {
     const auto m = train(out, tiny_params());
     ASSERT_EQ(m.size(), 4u);
     for (const auto& l : m)
-        for (const char* k : {"loss", "precision", "recall", "f1", "rmse_px", "step"}) EXPECT_TRUE(l.contains(k)) << k;
+        for (const char* k : {"loss", "precision", "recall", "f1", "rmse_px", "step", "train_loss", "lr"}) EXPECT_TRUE(l.contains(k)) << k;
+    // loss.decode_gmm's terms (ABI 1.1), which add up to the validation loss.
+    for (const auto& l : m) {
+        double sum = 0;
+        for (const char* k : {"count", "localisation", "background"}) sum += l["loss_components"].at(k).get<double>();
+        EXPECT_NEAR(sum, l["loss"].get<double>(), 1e-6 * std::abs(l["loss"].get<double>()) + 1e-9);
+    }
     EXPECT_LT(m.back()["loss"].get<double>(), m.front()["loss"].get<double>());
     EXPECT_EQ(m.back()["step"], 40);
     for (const char* f : {"best_model.sfw", "final_model.sfw", "model_card.json"}) EXPECT_TRUE(fs::exists(out / f)) << f;

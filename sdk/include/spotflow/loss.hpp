@@ -8,6 +8,9 @@
 //       // optional, for learnable parameters (Kendall's log-variances):
 //       int32_t parameter_count();
 //       void parameter(int32_t i, DLTensor** value, DLTensor** gradient);
+//       // optional (ABI 1.1), the named terms of the last compute():
+//       int32_t component_count();
+//       void component(int32_t i, const char** name, double* value);
 //   };
 //   const spotflow_loss_vtable kLoss = spotflow::loss_vtable<Bce>();
 //   (then a descriptor with kind "loss" and &kLoss, exported with entry.hpp)
@@ -19,7 +22,8 @@
 // the message alone as the one error line; anything the constructor throws
 // is SPOTFLOW_ERR_INVALID_ARGUMENT (it has only its params to fail on). A class without the parameter
 // members has none: parameter_count is 0 and parameter() an error naming
-// the index. Threading is loss.h's: create and destroy on the main thread,
+// the index. Likewise a class without the component members reports none:
+// component_count is 0 and component() an error naming the index. Threading is loss.h's: create and destroy on the main thread,
 // the rest never concurrently for one instance.
 #pragma once
 
@@ -42,6 +46,13 @@ template <class T>
 struct has_parameters<T, std::void_t<decltype(std::declval<T&>().parameter_count()),
                                      decltype(std::declval<T&>().parameter(int32_t{}, std::declval<DLTensor**>(),
                                                                            std::declval<DLTensor**>()))>>
+    : std::true_type {};
+
+template <class T, class = void> struct has_components : std::false_type {};
+template <class T>
+struct has_components<T, std::void_t<decltype(std::declval<T&>().component_count()),
+                                     decltype(std::declval<T&>().component(int32_t{}, std::declval<const char**>(),
+                                                                           std::declval<double*>()))>>
     : std::true_type {};
 
 template <class T> struct Instance {
@@ -94,6 +105,24 @@ template <class T> spotflow_status parameter(void* self, int32_t index, DLTensor
     });
 }
 
+template <class T> int32_t component_count(void* self) {
+    if constexpr (has_components<T>::value) return static_cast<Instance<T>*>(self)->loss.component_count();
+    else return 0;
+}
+
+template <class T> spotflow_status component(void* self, int32_t index, const char** name, double* value) {
+    auto& i = *static_cast<Instance<T>*>(self);
+    return reported(i.host, [&] {
+        if constexpr (has_components<T>::value) {
+            if (index < 0 || index >= i.loss.component_count())
+                throw std::invalid_argument("loss component " + std::to_string(index) + " does not exist");
+            i.loss.component(index, name, value);
+        } else {
+            throw std::invalid_argument("this loss reports no components (asked for " + std::to_string(index) + ")");
+        }
+    });
+}
+
 template <class T> void destroy(void* self) { delete static_cast<Instance<T>*>(self); }
 
 } // namespace loss_detail
@@ -101,7 +130,8 @@ template <class T> void destroy(void* self) { delete static_cast<Instance<T>*>(s
 // The vtable of loss class T (see the top of this file).
 template <class T> constexpr spotflow_loss_vtable loss_vtable() {
     return {&loss_detail::create<T>, &loss_detail::compute<T>, &loss_detail::parameter_count<T>,
-            &loss_detail::parameter<T>, &loss_detail::destroy<T>};
+            &loss_detail::parameter<T>, &loss_detail::destroy<T>, &loss_detail::component_count<T>,
+            &loss_detail::component<T>};
 }
 
 } // namespace spotflow
