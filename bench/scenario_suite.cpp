@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
     app.add_option("--out", out, "Folder for scenario_suite.json and scenario_suite.csv")->capture_default_str();
     app.add_option("--spotflow", spotflow, "The spotflow CLI")->capture_default_str();
     app.add_option("--threads", o.threads, "--threads of each run (0: the CLI's default, all cores)");
+    app.add_option("--timeout", o.timeout_s, "Seconds a run may take before it is killed and reported failed")
+        ->capture_default_str();
+    app.add_option("--max-rss-mib", o.max_rss_mib, "Resident memory (MiB) a run may reach before it is killed and reported failed")
+        ->capture_default_str();
     app.add_flag("--keep", o.keep, "Keep every run's recipe and output folder (printed at the end)");
     app.add_flag("--list", list, "Print the regimes and exit");
     CLI11_PARSE(app, argc, argv);

@@ -146,13 +146,14 @@ std::vector<PairResult> run_group(const Options& o, const Scenario& s, const std
     std::ofstream(recipe_file) << recipe(s, det, linkers, o.quick).dump(2) << "\n";
     std::vector<std::string> argv = {o.spotflow.string(), "run", recipe_file.string(), "--out", out.string(), "-q"};
     if (o.threads > 0) argv.insert(argv.end(), {"--threads", std::to_string(o.threads)});
-    const bench::ChildRun run = bench::run_child(argv);
+    const bench::ChildRun run = bench::run_child(argv, {}, {o.timeout_s, o.max_rss_mib});
     for (auto& r : rs) r.run_s = run.seconds;
     const auto fail = [&](const std::string& why) {
         for (auto& r : rs) r.ok = false, r.error = why;
         log << fmt::format("  {} {} x {}: FAILED ({:.1f} s): {}\n", s.name, det, join(linkers), run.seconds, why);
         return rs;
     };
+    if (!run.killed.empty()) return fail("killed: " + run.killed);
     if (run.exit_code != 0) return fail(failure(out, run));
     try {
         std::ifstream in_summary(out / "evaluation_summary.json");

@@ -37,6 +37,8 @@ struct Options {
     std::filesystem::path work;         // scratch folder for recipes and runs (removed unless keep)
     bool keep = false;
     int threads = 0;                    // --threads of each run; 0: the CLI's default
+    double timeout_s = 1800;            // per run; a run past it is killed and reported failed
+    long max_rss_mib = 3072;            // per run, the same (a linker flooded with false detections)
 };
 
 // One scenario x detector x linker. Optional figures are absent when the
