@@ -54,6 +54,8 @@ bench: build
 	@if cmake --build $(BUILD) --target decode_bench -j$(JOBS) >/dev/null 2>&1; then \
 	  OMP_WAIT_POLICY=passive $(BUILD)/bin/decode_bench; \
 	else echo "decode_bench: not built (LibTorch missing)"; fi
+	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
+	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out

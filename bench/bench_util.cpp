@@ -5,14 +5,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 #include <sstream>
 #include <stdexcept>
 
 namespace bench {
 
-ChildRun run_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+namespace {
+
+// VmRSS of a live process, MiB; -1 when unreadable.
+long rss_mib(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6) / 1024;
+    return -1;
+}
+
+} // namespace
+
+ChildRun run_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env, const Limits& limits) {
     char tmpl[] = "/tmp/spotflow-bench-XXXXXX";
     const int fd = mkstemp(tmpl);
     if (fd < 0) throw std::runtime_error("mkstemp failed");
@@ -30,8 +44,26 @@ ChildRun run_child(const std::vector<std::string>& argv, const std::map<std::str
     }
     int status = 0;
     rusage usage{};
-    wait4(pid, &status, 0, &usage);
+    std::string killed;
+    if (limits.timeout_s > 0 || limits.max_rss_mib > 0) {
+        while (wait4(pid, &status, WNOHANG, &usage) == 0) {
+            const long rss = limits.max_rss_mib > 0 ? rss_mib(pid) : -1;
+            if (limits.max_rss_mib > 0 && rss > limits.max_rss_mib)
+                killed = "resident memory above " + std::to_string(limits.max_rss_mib) + " MiB";
+            else if (limits.timeout_s > 0 && seconds_since(t0) > limits.timeout_s)
+                killed = "still running after " + std::to_string(static_cast<long>(limits.timeout_s)) + " s";
+            if (!killed.empty()) {
+                kill(pid, SIGKILL);
+                wait4(pid, &status, 0, &usage);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    } else {
+        wait4(pid, &status, 0, &usage);
+    }
     ChildRun r;
+    r.killed = killed;
     r.seconds = seconds_since(t0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.peak_rss_kib = usage.ru_maxrss;

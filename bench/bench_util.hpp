@@ -17,10 +17,20 @@ struct ChildRun {
     double seconds = 0;
     long peak_rss_kib = 0; // of the child alone (getrusage of the waited process)
     std::string output;    // stdout + stderr
+    std::string killed;    // why the limits stopped it; empty when it ended by itself
 };
 
-// Runs argv[0] with the arguments, waits, and measures it.
-ChildRun run_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+// Bounds on one child; 0: none.
+struct Limits {
+    double timeout_s = 0;
+    long max_rss_mib = 0; // resident memory, polled every 0.1 s from /proc
+};
+
+// Runs argv[0] with the arguments, waits, and measures it. With limits, a
+// child past either bound gets SIGKILL and `killed` says which. Blocks the
+// calling thread; one child per call.
+ChildRun run_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                   const Limits& limits = {});
 
 // A CSV file as rows of name -> text.
 std::vector<std::map<std::string, std::string>> read_csv(const std::string& path);

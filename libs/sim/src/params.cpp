@@ -39,6 +39,10 @@ const char* const kPhysicsSchemaProperties = R"(
       "description": "Fraction of tracks that also drift at speed_px_per_frame in a random fixed direction."},
     "speed_px_per_frame": {"type": "number", "minimum": 0, "default": 0.5,
       "description": "Speed of the directed tracks, px per frame."},
+    "confined_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0,
+      "description": "Fraction of tracks (not directed ones; directed_fraction + confined_fraction <= 1) that diffuse inside a disc of radius confinement_radius_px around their start, reflected at its edge."},
+    "confinement_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0,
+      "description": "Radius of a confined track's disc, px."},
     "mean_lifetime_frames": {"type": "number", "minimum": 0, "default": 0,
       "description": "Mean track lifetime, frames (geometric lifetimes, births at rate num_tracks / mean_lifetime_frames per frame); 0: every track spans the movie."},
     "boundary": {"type": "string", "enum": ["reflect", "end"], "default": "reflect",
@@ -179,6 +183,15 @@ SimParams parse_params(const nlohmann::json& j) {
     within("directed_fraction", p.directed_fraction, 0, 1);
     p.speed_px_per_frame = number(j, "speed_px_per_frame");
     at_least("speed_px_per_frame", p.speed_px_per_frame, 0);
+    // Optional (params written before confinement existed lack them): a
+    // metadata.json of an older dataset still regenerates its sample.
+    if (j.contains("confined_fraction")) p.confined_fraction = number(j, "confined_fraction");
+    within("confined_fraction", p.confined_fraction, 0, 1);
+    if (p.directed_fraction + p.confined_fraction > 1 + 1e-12)
+        bad("confined_fraction", fmt::format("({}) plus directed_fraction ({}) exceeds 1: a track is directed or confined, not both",
+                                             p.confined_fraction, p.directed_fraction));
+    if (j.contains("confinement_radius_px")) p.confinement_radius_px = number(j, "confinement_radius_px");
+    positive("confinement_radius_px", p.confinement_radius_px);
     p.mean_lifetime_frames = number(j, "mean_lifetime_frames");
     if (p.mean_lifetime_frames != 0 && p.mean_lifetime_frames < 1)
         bad("mean_lifetime_frames", fmt::format("must be 0 (tracks span the movie) or >= 1, got {}",
@@ -260,6 +273,8 @@ nlohmann::json to_json(const SimParams& p) {
         {"diffusion_px2_per_frame", p.diffusion_px2_per_frame},
         {"directed_fraction", p.directed_fraction},
         {"speed_px_per_frame", p.speed_px_per_frame},
+        {"confined_fraction", p.confined_fraction},
+        {"confinement_radius_px", p.confinement_radius_px},
         {"mean_lifetime_frames", p.mean_lifetime_frames},
         {"boundary", p.boundary == Boundary::End ? "end" : "reflect"},
         {"margin_px", p.margin_px},

@@ -33,7 +33,13 @@ TrackPopulation::Track TrackPopulation::born(bool stationary_blink) {
     t.id = next_id_++;
     t.x = lo_ + (hi_ - lo_) * dyn_.uniform();
     t.y = lo_ + (hi_ - lo_) * dyn_.uniform();
-    const bool directed = dyn_.uniform() < p_.directed_fraction;
+    // One draw decides the motion class (directed, confined or free), so
+    // that with confined_fraction 0 the stream, and every movie, is as before.
+    const double kind = dyn_.uniform();
+    const bool directed = kind < p_.directed_fraction;
+    t.confined = !directed && kind < p_.directed_fraction + p_.confined_fraction;
+    t.ax = t.x;
+    t.ay = t.y;
     const double angle = 2 * M_PI * dyn_.uniform();
     t.vx = directed ? p_.speed_px_per_frame * std::cos(angle) : 0;
     t.vy = directed ? p_.speed_px_per_frame * std::sin(angle) : 0;
@@ -61,6 +67,17 @@ bool TrackPopulation::move(double& x, double& v, double step) const {
     return true;
 }
 
+// The corral: a step that would end outside the disc is not taken (the
+// particle stays where it was this frame). Because the Gaussian step is
+// symmetric, this is a Metropolis chain whose stationary law is exactly
+// uniform on the disc (mean squared distance from the centre R^2 / 2),
+// whatever the step size; for steps short against R it is the reflecting
+// wall. (Mirroring the radius, r -> 2R - r, is not: it crowds the centre.)
+void TrackPopulation::confine(const Track& t, double& dx, double& dy) const {
+    const double R = p_.confinement_radius_px;
+    if (std::hypot(t.x + dx - t.ax, t.y + dy - t.ay) > R) dx = dy = 0;
+}
+
 void TrackPopulation::advance() {
     const double step_sd = std::sqrt(2 * p_.diffusion_px2_per_frame);
     const bool mortal = p_.mean_lifetime_frames > 0;
@@ -68,8 +85,9 @@ void TrackPopulation::advance() {
     alive.reserve(tracks_.size());
     for (Track& t : tracks_) {
         if (mortal && dyn_.uniform() < 1.0 / p_.mean_lifetime_frames) continue;
-        const double dx = t.vx + step_sd * normal_(dyn_);
-        const double dy = t.vy + step_sd * normal_(dyn_);
+        double dx = t.vx + step_sd * normal_(dyn_);
+        double dy = t.vy + step_sd * normal_(dyn_);
+        if (t.confined) confine(t, dx, dy);
         const bool inside_x = move(t.x, t.vx, dx);
         const bool inside_y = move(t.y, t.vy, dy);
         const double u = dyn_.uniform();

@@ -1,7 +1,12 @@
 #include "matching.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
+
 #include "spotflow_tables/frame_matching.hpp"
+#include "spotflow_tables/grid.hpp"
 
 namespace eval_detections {
 
@@ -38,6 +43,22 @@ Metrics metrics(const std::vector<Point>& truth, const std::vector<Point>& det, 
         r.bias_x = sx / n, r.bias_y = sy / n;
     }
     return r;
+}
+
+std::vector<double> nearest_neighbour_px(const std::vector<Point>& pts, double radius) {
+    std::vector<double> nn(pts.size(), std::numeric_limits<double>::infinity());
+    std::map<int64_t, std::vector<int64_t>> frames;
+    for (size_t i = 0; i < pts.size(); ++i) frames[pts[i].frame].push_back(static_cast<int64_t>(i));
+    std::vector<double> xs(pts.size()), ys(pts.size());
+    for (size_t i = 0; i < pts.size(); ++i) xs[i] = pts[i].x, ys[i] = pts[i].y;
+    for (const auto& [frame, ids] : frames) {
+        const spotflow::tables::PointGrid grid(xs, ys, ids, radius);
+        for (const int64_t i : ids)
+            grid.within(xs[static_cast<size_t>(i)], ys[static_cast<size_t>(i)], radius, [&](int64_t j, double d) {
+                if (j != i) nn[static_cast<size_t>(i)] = std::min(nn[static_cast<size_t>(i)], d);
+            });
+    }
+    return nn;
 }
 
 } // namespace eval_detections

@@ -34,4 +34,23 @@ struct Metrics {
 // Counts and localisation errors of matched pairs (detection − truth).
 Metrics metrics(const std::vector<Point>& truth, const std::vector<Point>& detections, const Match& m);
 
+// Per point, the distance to the nearest other point of the same frame, or
+// +infinity when none lies within `radius` px (a grid of cell `radius`, so
+// the work follows the nearby pairs). Pure; safe from any thread.
+std::vector<double> nearest_neighbour_px(const std::vector<Point>& pts, double radius);
+
+// Where a true emitter stands among the others of its frame: isolated (no
+// other within max_px), neighbouring (the nearest in [min_px, max_px]) or
+// close (nearer than min_px, two spots that overlap into one blob).
+enum class Neighbourhood { Isolated = 0, Neighbouring = 1, Close = 2 };
+constexpr int kNeighbourhoods = 3;
+inline Neighbourhood neighbourhood(double nearest_px, double min_px, double max_px) {
+    return nearest_px > max_px ? Neighbourhood::Isolated
+           : nearest_px >= min_px ? Neighbourhood::Neighbouring
+                                  : Neighbourhood::Close;
+}
+inline const char* name(Neighbourhood n) {
+    return n == Neighbourhood::Isolated ? "isolated" : n == Neighbourhood::Neighbouring ? "neighbouring" : "close";
+}
+
 } // namespace eval_detections

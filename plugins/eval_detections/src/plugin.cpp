@@ -1,6 +1,7 @@
 // eval.detections: detections against ground truth (seed 000, Step 3), with
 // the Cramér–Rao bound of every matched emitter.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -43,6 +44,10 @@ constexpr const char* kSchema = R"({
     "background_photons": {"type": "number", "minimum": 0, "default": 10,
       "description": "Background photons per pixel for the CRLB when truth has no background column."},
     "photons": {"type": "number", "exclusiveMinimum": 0, "default": 2000, "description": "Emitter photons for the CRLB when truth has no photons column."},
+    "neighbour_min_px": {"type": "number", "minimum": 0, "default": 3.0,
+      "description": "A true emitter whose nearest other emitter of its frame is in [neighbour_min_px, neighbour_max_px] is 'neighbouring'; nearer: 'close'."},
+    "neighbour_max_px": {"type": "number", "exclusiveMinimum": 0, "default": 10.0,
+      "description": "A true emitter with no other emitter of its frame within this distance is 'isolated'."},
     "example_frame": {"type": "integer", "minimum": 0, "default": 0, "description": "The movie frame drawn in example_detections.png."},
     "summary_file": {"type": "string", "default": "evaluation_summary.json", "description": "Overall metrics (empty: not written)."},
     "metrics_file": {"type": "string", "default": "detection_metrics.csv", "description": "One row per sample (empty: not written)."},
@@ -63,7 +68,12 @@ struct Evaluator {
 void* create(const spotflow_host* host, const char* params_json) {
     Evaluator* e = nullptr;
     spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        e = new Evaluator{host, json::parse(params_json), {}, {}, {}, 0, 0, 0};
+        json p = json::parse(params_json);
+        if (p.at("neighbour_min_px").get<double>() > p.at("neighbour_max_px").get<double>())
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                              fmt::format("param 'neighbour_min_px' ({}) is above neighbour_max_px ({})",
+                                          p.at("neighbour_min_px").get<double>(), p.at("neighbour_max_px").get<double>()));
+        e = new Evaluator{host, std::move(p), {}, {}, {}, 0, 0, 0};
         return SPOTFLOW_OK;
     });
     return e;
@@ -114,26 +124,58 @@ Table points(const TableAccumulator& t, const char* what) {
     return out;
 }
 
+// The true emitters of one neighbourhood class and their matched detections.
+struct ClassStats {
+    int64_t truth = 0, matched = 0;
+    double sum_sq_error = 0; // dx^2 + dy^2 over the matched
+    double sum_crlb_sq = 0;  // per-axis CRLB^2 over the matched
+    void add(const ClassStats& o) {
+        truth += o.truth, matched += o.matched, sum_sq_error += o.sum_sq_error, sum_crlb_sq += o.sum_crlb_sq;
+    }
+    double recall() const { return truth > 0 ? static_cast<double>(matched) / static_cast<double>(truth) : std::nan(""); }
+    double rmse_lateral() const { return matched > 0 ? std::sqrt(sum_sq_error / static_cast<double>(matched)) : std::nan(""); }
+    double crlb_rms() const { return matched > 0 ? std::sqrt(sum_crlb_sq / static_cast<double>(matched)) : std::nan(""); }
+    // As rmse_over_crlb: per-axis RMSE over sqrt(mean CRLB^2).
+    double ratio() const { return matched > 0 && sum_crlb_sq > 0 ? rmse_lateral() / std::sqrt(2.0) / crlb_rms() : std::nan(""); }
+};
+
 // Scores one sample's subset (indices into the tables).
 struct Scored {
     Metrics m;
     double crlb_rms_px = 0; // per axis, over matched emitters
     std::vector<double> errors_px; // lateral error of each match
+    std::array<ClassStats, kNeighbourhoods> by_class{}; // indexed by Neighbourhood
+};
+
+struct NeighbourGates {
+    double min_px, max_px;
 };
 
 Scored score(const Table& truth, const Table& det, const std::vector<size_t>& ti, const std::vector<size_t>& di,
-             const std::vector<double>& crlb, double tol) {
+             const std::vector<double>& crlb, double tol, const NeighbourGates& gates) {
     std::vector<Point> t, d;
     for (const size_t i : ti) t.push_back(truth.pts[i]);
     for (const size_t j : di) d.push_back(det.pts[j]);
     const Match mt = match(t, d, tol);
-    Scored s{metrics(t, d, mt), 0, {}};
+    Scored s{metrics(t, d, mt), 0, {}, {}};
+    // Each true emitter's class, from the other true emitters of its frame
+    // (of this sample: samples never see each other).
+    const std::vector<double> nn = nearest_neighbour_px(t, gates.max_px);
+    std::vector<int> cls(t.size());
+    for (size_t k = 0; k < t.size(); ++k) {
+        cls[k] = static_cast<int>(neighbourhood(nn[k], gates.min_px, gates.max_px));
+        ++s.by_class[static_cast<size_t>(cls[k])].truth;
+    }
     double c2 = 0;
     for (size_t j = 0; j < d.size(); ++j) {
         const int64_t k = mt.truth_of[j];
         if (k < 0) continue;
-        c2 += crlb[ti[static_cast<size_t>(k)]] * crlb[ti[static_cast<size_t>(k)]];
-        s.errors_px.push_back(std::hypot(d[j].x - t[static_cast<size_t>(k)].x, d[j].y - t[static_cast<size_t>(k)].y));
+        const double ck = crlb[ti[static_cast<size_t>(k)]];
+        c2 += ck * ck;
+        const double dx = d[j].x - t[static_cast<size_t>(k)].x, dy = d[j].y - t[static_cast<size_t>(k)].y;
+        s.errors_px.push_back(std::hypot(dx, dy));
+        ClassStats& c = s.by_class[static_cast<size_t>(cls[static_cast<size_t>(k)])];
+        ++c.matched, c.sum_sq_error += dx * dx + dy * dy, c.sum_crlb_sq += ck * ck;
     }
     if (s.m.tp > 0) s.crlb_rms_px = std::sqrt(c2 / static_cast<double>(s.m.tp));
     return s;
@@ -145,6 +187,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
     auto& e = *static_cast<Evaluator*>(self);
     return spotflow::guarded(e.host, "scoring detections", [&]() -> spotflow_status {
         const double tol = e.p.at("tolerance_px");
+        const NeighbourGates gates{e.p.at("neighbour_min_px"), e.p.at("neighbour_max_px")};
         const double px_nm = e.p.at("pixel_size_nm").get<double>() > 0 ? e.p.at("pixel_size_nm").get<double>()
                              : e.pixel_size_nm > 0 ? e.pixel_size_nm : 108.0;
         const Table truth = points(e.truth, "truth"), det = points(e.det, "detections");
@@ -174,9 +217,10 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
         std::vector<double> all_errors;
         double c2 = 0;
         for (const auto& [name, ids] : samples) {
-            rows.emplace_back(name, score(truth, det, ids.first, ids.second, crlb, tol));
+            rows.emplace_back(name, score(truth, det, ids.first, ids.second, crlb, tol, gates));
             const Scored& r = rows.back().second;
             overall.m.tp += r.m.tp, overall.m.fp += r.m.fp, overall.m.fn += r.m.fn;
+            for (int c = 0; c < kNeighbourhoods; ++c) overall.by_class[static_cast<size_t>(c)].add(r.by_class[static_cast<size_t>(c)]);
             all_errors.insert(all_errors.end(), r.errors_px.begin(), r.errors_px.end());
             c2 += r.crlb_rms_px * r.crlb_rms_px * static_cast<double>(r.m.tp);
         }
@@ -222,7 +266,20 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                    c_by = tb.add_column("bias_y_px", ColumnType::Float64), c_cr = tb.add_column("crlb_rms_px", ColumnType::Float64),
                    c_ratio = tb.add_column("rmse_over_crlb", ColumnType::Float64), c_e = tb.add_column("efficiency", ColumnType::Float64);
         std::string csv = "sample,true_positives,false_positives,false_negatives,precision,recall,f1,jaccard,rmse_lateral_px,"
-                          "rmse_x_px,rmse_y_px,bias_x_px,bias_y_px,crlb_rms_px,rmse_over_crlb,efficiency\n";
+                          "rmse_x_px,rmse_y_px,bias_x_px,bias_y_px,crlb_rms_px,rmse_over_crlb,efficiency";
+        // Per neighbourhood class: <class>_truth, _recall, _rmse_lateral_px, _crlb_rms_px, _rmse_over_crlb.
+        std::array<std::array<size_t, 5>, kNeighbourhoods> c_cls{};
+        for (int c = 0; c < kNeighbourhoods; ++c) {
+            const std::string k = name(static_cast<Neighbourhood>(c));
+            auto& col = c_cls[static_cast<size_t>(c)];
+            col[0] = tb.add_column(k + "_truth", ColumnType::Int64);
+            col[1] = tb.add_column(k + "_recall", ColumnType::Float64);
+            col[2] = tb.add_column(k + "_rmse_lateral_px", ColumnType::Float64);
+            col[3] = tb.add_column(k + "_crlb_rms_px", ColumnType::Float64);
+            col[4] = tb.add_column(k + "_rmse_over_crlb", ColumnType::Float64);
+            csv += fmt::format(",{0}_truth,{0}_recall,{0}_rmse_lateral_px,{0}_crlb_rms_px,{0}_rmse_over_crlb", k);
+        }
+        csv += "\n";
         for (const auto& [name, r] : rows) {
             const Metrics& m = r.m;
             tb.append_string(c_s, name);
@@ -231,19 +288,39 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
             tb.append_double(c_j, m.jaccard), tb.append_double(c_rl, m.rmse_lateral), tb.append_double(c_rx, m.rmse_x);
             tb.append_double(c_ry, m.rmse_y), tb.append_double(c_bx, m.bias_x), tb.append_double(c_by, m.bias_y);
             tb.append_double(c_cr, r.crlb_rms_px), tb.append_double(c_ratio, ratio(r)), tb.append_double(c_e, efficiency(m));
-            csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", name, m.tp, m.fp, m.fn, m.precision, m.recall,
+            csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", name, m.tp, m.fp, m.fn, m.precision, m.recall,
                                m.f1, m.jaccard, m.rmse_lateral, m.rmse_x, m.rmse_y, m.bias_x, m.bias_y, r.crlb_rms_px, ratio(r),
                                efficiency(m));
+            for (int c = 0; c < kNeighbourhoods; ++c) {
+                const ClassStats& cs = r.by_class[static_cast<size_t>(c)];
+                const auto& col = c_cls[static_cast<size_t>(c)];
+                tb.append_int(col[0], cs.truth), tb.append_double(col[1], cs.recall());
+                tb.append_double(col[2], cs.rmse_lateral()), tb.append_double(col[3], cs.crlb_rms());
+                tb.append_double(col[4], cs.ratio());
+                csv += fmt::format(",{},{},{},{},{}", cs.truth, cs.recall(), cs.rmse_lateral(), cs.crlb_rms(), cs.ratio());
+            }
+            csv += "\n";
         }
         const Metrics& m = overall.m;
         const std::string summary_file = e.p.at("summary_file"), metrics_file = e.p.at("metrics_file");
         if (!summary_file.empty()) {
+            // NaN (no matched emitter in a class) is written as null.
+            const auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+            json classes = json::object();
+            for (int c = 0; c < kNeighbourhoods; ++c) {
+                const ClassStats& cs = overall.by_class[static_cast<size_t>(c)];
+                classes[name(static_cast<Neighbourhood>(c))] = {
+                    {"truth", cs.truth}, {"matched", cs.matched}, {"recall", num(cs.recall())},
+                    {"rmse_lateral_px", num(cs.rmse_lateral())}, {"crlb_rms_px", num(cs.crlb_rms())},
+                    {"rmse_over_crlb", num(cs.ratio())}};
+            }
             json j = {{"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1}, {"jaccard", m.jaccard},
                       {"true_positives", m.tp}, {"false_positives", m.fp}, {"false_negatives", m.fn},
                       {"rmse_lateral_px", m.rmse_lateral}, {"rmse_lateral_nm", m.rmse_lateral * px_nm},
                       {"bias_px", {m.bias_x, m.bias_y}}, {"crlb_rms_px", overall.crlb_rms_px},
                       {"crlb_rms_nm", overall.crlb_rms_px * px_nm}, {"rmse_over_crlb", ratio(overall)},
                       {"efficiency", efficiency(m)}, {"samples", static_cast<int64_t>(rows.size()) - 1},
+                      {"neighbourhoods", classes},
                       {"params", e.p}, {"pixel_size_nm", px_nm},
                       {"definitions",
                        {{"matching", "per frame, optimal one-to-one (LAP) matching, pairs strictly closer than tolerance_px"},
@@ -251,6 +328,9 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                         {"rmse_lateral", "sqrt(mean(dx^2 + dy^2)) over matched pairs"},
                         {"crlb", "Mortensen et al. 2010 MLE bound per axis, detected photons = photons x qe, times excess noise"},
                         {"rmse_over_crlb", "per-axis RMSE / sqrt(mean CRLB^2) over matched emitters"},
+                        {"neighbourhoods", "true emitters by the distance d to the nearest other true emitter of their frame: "
+                                           "isolated d > neighbour_max_px, neighbouring neighbour_min_px <= d <= neighbour_max_px, "
+                                           "close d < neighbour_min_px; recall, RMSE and RMSE/CRLB over each class's matched emitters"},
                         {"efficiency", "100 - sqrt((100 - 100 Jaccard)^2 + (1/nm x RMSE_lateral_nm)^2), SMLM challenge 2016"}}}};
             std::ofstream(output(e.host, summary_file)) << j.dump(2) << "\n";
         }
@@ -276,7 +356,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                         std::vector<size_t> dk;
                         for (const size_t j : ids.second)
                             if (sc[j] >= thr) dk.push_back(j);
-                        const Scored r = score(truth, det, ids.first, dk, crlb, tol);
+                        const Scored r = score(truth, det, ids.first, dk, crlb, tol, gates);
                         mm.tp += r.m.tp, mm.fp += r.m.fp, mm.fn += r.m.fn;
                     }
                     const double p = mm.tp + mm.fp ? static_cast<double>(mm.tp) / static_cast<double>(mm.tp + mm.fp) : 0;

@@ -61,3 +61,24 @@ TEST(DetectionScore, FramesNeverMatchAcrossEachOther) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(DetectionScore, NearestNeighbourIsWithinTheFrameAndTheRadius) {
+    // Frame 0: (0,0), (3,4) 5 px apart, (20,0) alone; frame 1: (0,0.5), 0.5
+    // px from frame 0's first point but in another frame.
+    const std::vector<Point> p = {{0, 0, 0}, {0, 3, 4}, {0, 20, 0}, {1, 0, 0.5}};
+    const auto nn = nearest_neighbour_px(p, 10);
+    EXPECT_DOUBLE_EQ(nn[0], 5);
+    EXPECT_DOUBLE_EQ(nn[1], 5);
+    EXPECT_TRUE(std::isinf(nn[2])); // 17 px from (3,4): beyond the radius
+    EXPECT_TRUE(std::isinf(nn[3]));
+    EXPECT_EQ(neighbourhood(nn[0], 3, 10), Neighbourhood::Neighbouring);
+    EXPECT_EQ(neighbourhood(nn[2], 3, 10), Neighbourhood::Isolated);
+    EXPECT_EQ(neighbourhood(2.9, 3, 10), Neighbourhood::Close);
+    EXPECT_EQ(neighbourhood(3.0, 3, 10), Neighbourhood::Neighbouring);
+    EXPECT_EQ(neighbourhood(10.0, 3, 10), Neighbourhood::Neighbouring);
+    EXPECT_EQ(neighbourhood(10.01, 3, 10), Neighbourhood::Isolated);
+}
+
+} // namespace

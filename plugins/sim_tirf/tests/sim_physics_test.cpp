@@ -222,6 +222,51 @@ TEST(SimPhysics, BrownianStepsHaveVariance2DPerAxisAndDirectedTracksTheirSpeed) 
     for (const auto& [track, n] : reflected) EXPECT_LE(n, 2) << track;
 }
 
+TEST(SimPhysics, ConfinedTracksStayInTheirDiscAndFillItUniformly) {
+    // Every track confined to a 2 px disc around its start, D 0.5 px^2/frame
+    // (the disc is crossed in ~2 frames). Reflected Brownian motion in a disc
+    // is uniform there in the long run: E r^2 = R^2 / 2 = 2 px^2, and the
+    // squared displacement over a long lag is E|p - q|^2 = R^2 = 4 px^2.
+    const SimRun r = run_tirf({{"num_frames", 400}, {"image_size", 128}, {"num_tracks", 40}, {"seed", 21},
+                               {"psf_sigma_px", 0.5}, {"diffusion_px2_per_frame", 0.5}, {"directed_fraction", 0},
+                               {"confined_fraction", 1}, {"confinement_radius_px", 2.0}, {"margin_px", 6},
+                               {"blink_off_probability", 0}});
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    std::map<int64_t, std::vector<Row>> tracks;
+    for (const Row& row : r.truth) tracks[row.track_id].push_back(row);
+    ASSERT_EQ(tracks.size(), 40u);
+    double r2 = 0, lag2 = 0;
+    int64_t n = 0, nlag = 0;
+    for (const auto& [id, rows] : tracks) {
+        ASSERT_EQ(rows.size(), 400u);
+        const Row& start = rows.front(); // the disc's centre
+        for (size_t k = 0; k < rows.size(); ++k) {
+            const double d2 = std::pow(rows[k].x - start.x, 2) + std::pow(rows[k].y - start.y, 2);
+            ASSERT_LE(d2, 4.0 + 1e-9) << "track " << id << " frame " << k;
+            if (k >= 20) r2 += d2, ++n; // past the start at the centre
+            if (k >= 20 && k + 50 < rows.size())
+                lag2 += std::pow(rows[k + 50].x - rows[k].x, 2) + std::pow(rows[k + 50].y - rows[k].y, 2), ++nlag;
+        }
+    }
+    // ~40 x 190 independent samples (correlation ~2 frames): SE about 0.02.
+    EXPECT_NEAR(r2 / static_cast<double>(n), 2.0, 0.1);
+    EXPECT_NEAR(lag2 / static_cast<double>(nlag), 4.0, 0.2);
+
+    // Half the tracks confined, the rest free: the free ones wander off.
+    const SimRun mixed = run_tirf({{"num_frames", 200}, {"image_size", 256}, {"num_tracks", 200}, {"seed", 22},
+                                   {"psf_sigma_px", 0.5}, {"diffusion_px2_per_frame", 0.5}, {"directed_fraction", 0},
+                                   {"confined_fraction", 0.5}, {"blink_off_probability", 0}});
+    ASSERT_TRUE(mixed.error.empty()) << mixed.error;
+    std::map<int64_t, std::pair<Row, double>> far; // first row, largest distance from it
+    for (const Row& row : mixed.truth) {
+        auto [it, fresh] = far.emplace(row.track_id, std::make_pair(row, 0.0));
+        it->second.second = std::max(it->second.second, std::hypot(row.x - it->second.first.x, row.y - it->second.first.y));
+    }
+    int confined = 0;
+    for (const auto& [id, f] : far) confined += f.second <= 2.0 + 1e-9;
+    EXPECT_NEAR(confined, 100, 25); // binomial(200, 0.5): SE 7; a free track leaves 2 px in 200 frames
+}
+
 TEST(SimPhysics, TracksAreBornAndDieAroundTheMeanPopulation) {
     const SimRun r = run_tirf({{"num_frames", 2000}, {"image_size", 64}, {"num_tracks", 30}, {"seed", 15},
                             {"psf_sigma_px", 0.5}, {"mean_lifetime_frames", 20}, {"blink_off_probability", 0}});

@@ -231,7 +231,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadParam{"amplitudes_swapped", {{"amplitude_dff_min", 3}},
                  "param 'amplitude_dff_max' (2) is below amplitude_dff_min (3)"},
         BadParam{"qe_above_one", {{"qe", 1.5}}, "param 'qe' must be in (0, 1], got 1.5"},
-        BadParam{"photons_null", {{"photons", nullptr}}, "param 'photons' must be a number, got null"}),
+        BadParam{"photons_null", {{"photons", nullptr}}, "param 'photons' must be a number, got null"},
+        BadParam{"directed_and_confined", {{"directed_fraction", 0.6}, {"confined_fraction", 0.5}},
+                 "param 'confined_fraction' (0.5) plus directed_fraction (0.6) exceeds 1: a track is directed or confined, not both"},
+        BadParam{"radius_zero", {{"confinement_radius_px", 0}}, "param 'confinement_radius_px' must be > 0, got 0"}),
     [](const ::testing::TestParamInfo<BadParam>& i) { return i.param.name; });
 
 } // namespace

@@ -46,6 +46,8 @@ struct SimParams {
     double diffusion_px2_per_frame = 0.05;
     double directed_fraction = 0.2;
     double speed_px_per_frame = 0.5;
+    double confined_fraction = 0;       // tracks diffusing inside a disc around their start
+    double confinement_radius_px = 2.0; // that disc's radius
     double mean_lifetime_frames = 0;
     Boundary boundary = Boundary::Reflect;
     double margin_px = 4;

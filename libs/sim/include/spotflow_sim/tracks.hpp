@@ -51,6 +51,8 @@ private:
     struct Track {
         int64_t id;
         double x, y, vx, vy;
+        bool confined;  // diffuses inside a disc of confinement_radius_px around (ax, ay)
+        double ax, ay;  // its start position, the disc's centre
         bool on;
         double mean_photons;
         // calcium
@@ -63,6 +65,7 @@ private:
     Track born(bool stationary_blink);
     void advance(); // from frame_ - 1 to frame_: deaths, motion, blinking, births
     bool move(double& x, double& v, double step) const; // false: left the image (boundary end)
+    void confine(const Track& t, double& dx, double& dy) const; // cancels a step that leaves t's disc
     double calcium_dff(Track& t);
     double spread(Rng& rng, double mean) const;
 
