@@ -129,7 +129,8 @@ json train_params(const fs::path& dir, int epochs, int hidden, int layers) {
 
 json link_params(const std::string& weights, int hidden, int layers) {
     return {{"weights", weights}, {"threshold", 0.3}, {"max_temporal_gap", 2}, {"max_spatial_distance", 30.0},
-            {"hidden_dim", hidden}, {"num_layers", layers}, {"window_frames", 0}, {"match_radius_px", 2.0}};
+            {"hidden_dim", hidden}, {"num_layers", layers}, {"window_frames", 0}, {"match_radius_px", 2.0},
+            {"max_candidates", 8}, {"max_detections_per_frame", 0}};
 }
 
 std::vector<json> read_jsonl(const fs::path& p) {
@@ -257,8 +258,9 @@ TEST_F(Magik, BadDetectionsNameTheColumn) {
     OwnedPacket p;
     p.p.kind = SPOTFLOW_DATA_TABLE;
     b.finish(&p.p.schema, &p.p.array);
-    ASSERT_EQ(n.process(0, p.p), SPOTFLOW_OK);
-    EXPECT_EQ(n.finish(), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    // The linker streams: the error comes with the batch, before any output.
+    EXPECT_EQ(n.process(0, p.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(n.emitted.empty());
     EXPECT_NE(host.fake.error.find("detections"), std::string::npos) << host.fake.error;
     EXPECT_NE(host.fake.error.find("'y'"), std::string::npos) << host.fake.error;
     EXPECT_EQ(host.fake.error.find('\n'), std::string::npos);
@@ -272,8 +274,7 @@ TEST_F(Magik, BadDetectionsNameTheColumn) {
     OwnedPacket p2;
     p2.p.kind = SPOTFLOW_DATA_TABLE;
     b2.finish(&p2.p.schema, &p2.p.array);
-    ASSERT_EQ(n2.process(0, p2.p), SPOTFLOW_OK);
-    EXPECT_EQ(n2.finish(), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(n2.process(0, p2.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.fake.error, "detections: frames run from 0 to 20000000, more than 10000000 frames: is 'frame' a frame index?");
 }
 
