@@ -44,16 +44,20 @@ constexpr const char* kSchema = R"({
     "max_candidates": {"type": "integer", "minimum": 0, "default": 8,
       "description": "Candidate edges per detection and frame gap: the nearest this many within max_spatial_distance (bounds the graph in crowded or noisy frames); 0: all."},
     "max_detections_per_frame": {"type": "integer", "minimum": 0, "default": 0,
-      "description": "The runaway guard: a frame with more detections stops the run with an error naming it (a detector threshold far too low); 0: derived from the machine's memory (the count whose window graph would need a quarter of it)."},
+      "description": "The runaway guard: a frame with more detections stops the run with an error naming it (a detector threshold far too low); 0: derived from memory (the count whose window graph would need 512 MB, or a quarter of the machine's memory if less: 936 per frame at the defaults)."},
     "match_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0,
       "description": "With the optional truth input: how close a detection must be to a true position to take its track id when edges are scored."}
   }
 })";
 
 // What the network needs per detection of a window graph, measured on the
-// dim movie of issue 13 (bench: magik section): node states and their
-// projections, and per candidate edge its states, messages and gates.
+// dim movie of issue 13 (406 k edges per window: 0.9 GB above the
+// process's base): node states and their projections, and per candidate
+// edge its states, messages and gates.
 constexpr double kBytesPerNode = 3072, kBytesPerEdge = 2048;
+// The window graph's working memory the default guard allows: 512 MB, or a
+// quarter of the machine's memory when that is less.
+constexpr double kWindowBudget = 512.0 * 1024 * 1024;
 
 int64_t memory_limit_per_frame(int window, int max_gap, int max_candidates) {
     const double phys = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGESIZE));
@@ -61,7 +65,7 @@ int64_t memory_limit_per_frame(int window, int max_gap, int max_candidates) {
     // budget as if every detection had 32 candidates per gap.
     const double k = max_candidates > 0 ? max_candidates : 32;
     const double per_detection = window * (kBytesPerNode + k * max_gap * kBytesPerEdge);
-    return std::max<int64_t>(1000, static_cast<int64_t>(phys / 4 / per_detection));
+    return std::max<int64_t>(1, static_cast<int64_t>(std::min(kWindowBudget, phys / 4) / per_detection));
 }
 
 // One input batch waiting for its rows' track ids, emitted whole (every

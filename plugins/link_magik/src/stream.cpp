@@ -216,6 +216,7 @@ void StreamLinker::flush() {
     batch_.clear();
     pending_.clear();
     batch_edge_count_ = 0;
+    scored_before_ = next_window_; // every window built so far is scored
 }
 
 void StreamLinker::step(int64_t t) {
@@ -291,13 +292,13 @@ void StreamLinker::run_ready(bool final) {
         build_window(w);
         next_window_ += stride;
         if (final && w + W >= newest_ + 1) windows_done_ = true;
-        if (batch_edge_count_ >= o_.batch_edges) flush();
+        if (batch_edge_count_ >= o_.batch_edges || static_cast<int64_t>(pending_.size()) >= o_.batch_windows) flush();
     }
     if (final) flush();
-    if (!pending_.empty()) return; // the next frames' edges wait for their batch
-    // Edges with a source before the next window are final; a frame's links
-    // need the edges into it, so frames up to the next window's start link.
-    const int64_t scored_before = windows_done_ ? newest_ : next_window_;
+    // Edges with a source before the first unscored window are final; a
+    // frame's links need the edges into it, so frames up to there link.
+    if (pending_.empty()) scored_before_ = next_window_;
+    const int64_t scored_before = windows_done_ && pending_.empty() ? newest_ : scored_before_;
     const int64_t step_limit = std::min(scored_before, C);
     for (int64_t t = std::max(stepped_ + 1, base_); t <= step_limit; ++t) step(t);
     const int64_t edge_out = final ? stepped_ : stepped_ - G;

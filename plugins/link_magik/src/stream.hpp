@@ -30,6 +30,7 @@ struct StreamOptions {
     double threshold = 0.3;           // link probability below which no link is taken
     int64_t max_per_frame = 0;        // the runaway guard: more detections in one frame is an error; 0: no limit
     int64_t batch_edges = 32768;      // windows are batched into one network call up to about this many edges
+    int64_t batch_windows = 16;       // or this many windows, so tracks keep streaming out on sparse movies
 };
 
 // The input broke the stream's contract (a frame arriving after it was
@@ -123,6 +124,7 @@ private:
     int64_t hist_through_ = kNone;  // frames <= this are in the photon histogram
     int64_t stepped_ = kNone;       // frames <= this have their links and track ids
     int64_t emitted_through_ = kNone; // source frames <= this had their edges emitted
+    int64_t scored_before_ = kNone;     // edges with a source before this frame have their final probability
     int64_t next_track_ = 0;
     int64_t held_ = 0; // detections in frames_
     PhotonHistogram photons_;
