@@ -15,6 +15,7 @@
 
 #include "bench_util.hpp"
 #include "plugin_harness.hpp"
+#include "plugin_params.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing;
@@ -433,6 +434,59 @@ void bench_recipe_and_memory() {
     report("peak memory ratio 2,000 / 200 frames", fmt::format("{:.2f}", ratio), "<= 1.3", ratio <= 1.3);
 }
 
+
+// ---- link.magik streaming: memory, the dim movie, time per frame (issue 13) --
+
+// link.magik alone on `n` random walks per frame (constant density), 100
+// frames, in process: seconds per frame.
+double magik_seconds_per_frame(int n) {
+    PluginLibrary lib(plugin_path("spotflow_link_magik.so"));
+    FakeHost host;
+    const auto walks = random_walks(n, 100, 13);
+    const auto params = spotflow::testing::params_with_defaults(lib.plugin("link.magik"), {{"max_detections_per_frame", 100000}});
+    NodeRunner node(lib.plugin("link.magik"), host, params.dump());
+    const auto t0 = Clock::now();
+    if (node.process(0, walks->p) != SPOTFLOW_OK || node.finish() != SPOTFLOW_OK)
+        throw std::runtime_error("link.magik failed: " + host.error);
+    return seconds_since(t0) / 100;
+}
+
+void bench_magik() {
+    fmt::print("link.magik while the stream arrives (piezo1.json: detect.decode -> link.magik -> gap filling)\n");
+    const std::string recipe = std::string(SOURCE_DIR) + "/examples/recipes/piezo1.json";
+    long rss[2];
+    const int frames[2] = {200, 2000};
+    for (int k = 0; k < 2; ++k) {
+        const fs::path m = simulate(fmt::format("magik{}", frames[k]), 1, 2000, frames[k]) / "sample_000" / "movie.tif";
+        const auto r = must({spotflow(), "run", recipe, "--input", "movie=" + m.string(), "--out",
+                             (scratch() / fmt::format("magik-out{}", k)).string(), "-q", "-j", "2"});
+        rss[k] = r.peak_rss_kib;
+        report(fmt::format("piezo1.json peak memory, {} seed-like frames", frames[k]),
+               fmt::format("{} MiB, {:.1f} s", rss[k] / 1024, r.seconds), "-", true);
+    }
+    const double ratio = static_cast<double>(rss[1]) / static_cast<double>(rss[0]);
+    report("piezo1.json peak memory ratio 2,000 / 200 frames", fmt::format("{:.2f}", ratio), "<= 1.2", ratio <= 1.2);
+
+    // Issue 13's dim movie: DECODE emits ~1,600 false detections per frame.
+    const fs::path dim = scratch() / "dim";
+    must({spotflow(), "simulate", "--output", dim.string(), "--num_samples", "1", "--num_frames", "120", "--image_size", "192",
+          "--num_tracks", "8", "--photons", "600", "--seed", "3", "-s", "psf_sigma_px=1.6", "-s", "background=40", "-s",
+          "camera=emccd", "-s", "em_gain=100", "-s", "e_per_adu=20", "-s", "baseline_adu=100", "-s",
+          "blink_off_probability=0.05", "-s", "mean_lifetime_frames=60", "-q"});
+    const auto r = bench::run_child({spotflow(), "run", recipe, "--input", "movie=" + (dim / "sample_000" / "movie.tif").string(),
+                                     "--out", (scratch() / "dim-out").string(), "-q", "-j", "2"});
+    const bool guarded = r.exit_code != 0 && r.output.find("max_detections_per_frame") != std::string::npos;
+    report(fmt::format("dim EMCCD movie through piezo1.json ({})", r.exit_code == 0 ? "linked" : guarded ? "stopped by the guard" : "FAILED"),
+           fmt::format("{} MiB, {:.1f} s", r.peak_rss_kib / 1024, r.seconds), "<= 1 GB, 60 s",
+           (r.exit_code == 0 || guarded) && r.peak_rss_kib <= 1024 * 1024 && r.seconds <= 60);
+
+    const double t10 = magik_seconds_per_frame(10), t100 = magik_seconds_per_frame(100), t1k = magik_seconds_per_frame(1000);
+    report("link.magik time per frame, 10 detections/frame", fmt::format("{:.2f} ms", 1e3 * t10), "-", true);
+    report("link.magik time per frame, 100 detections/frame", fmt::format("{:.2f} ms", 1e3 * t100), "-", true);
+    report("link.magik time per frame, 1,000 detections/frame", fmt::format("{:.1f} ms", 1e3 * t1k), "-", true);
+    report("link.magik time ratio 1,000 / 100 per frame", fmt::format("{:.1f}", t1k / t100), "<= 15", t1k / t100 <= 15);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -440,11 +494,11 @@ int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, void (*)()>> sections = {
         {"simulation", bench_simulation}, {"detection", bench_detection}, {"linking", bench_linking},
         {"tracking", bench_tracking},     {"calcium", bench_calcium},
-        {"recipe", bench_recipe_and_memory}};
+        {"recipe", bench_recipe_and_memory}, {"magik", bench_magik}};
     std::vector<std::string> wanted(argv + 1, argv + argc);
     for (const auto& w : wanted)
         if (std::none_of(sections.begin(), sections.end(), [&](const auto& s) { return s.first == w; })) {
-            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, calcium, recipe)\n", w);
+            fmt::print(stderr, "spotflow_bench: unknown section '{}' (simulation, detection, linking, tracking, calcium, recipe, magik)\n", w);
             return 2;
         }
     fmt::print("spotflow benchmarks ({} hardware threads)\n\n", std::thread::hardware_concurrency());

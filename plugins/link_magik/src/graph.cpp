@@ -31,11 +31,15 @@ std::vector<Edge> candidate_edges(const Detections& d, const GraphOptions& o) {
     for (const auto& [t, rows] : by)
         for (const int64_t i : rows) {
             const size_t begin = edges.size();
+            std::vector<std::pair<double, int64_t>> found;
             for (int g = 1; g <= o.max_gap; ++g) {
                 const auto it = grids.find(t + g);
                 if (it == grids.end()) continue;
+                found.clear();
                 it->second.within(d.x[static_cast<size_t>(i)], d.y[static_cast<size_t>(i)], o.max_distance,
-                                  [&](int64_t j, double) { edges.push_back({i, j}); });
+                                  [&](int64_t j, double dist) { found.emplace_back(dist, j); });
+                keep_nearest(found, o.max_candidates);
+                for (const auto& [dist, j] : found) edges.push_back({i, j});
             }
             // The grid visits cells in hash order; sort so the graph does not
             // depend on it.
@@ -43,6 +47,39 @@ std::vector<Edge> candidate_edges(const Detections& d, const GraphOptions& o) {
                       [](const Edge& a, const Edge& b) { return a.dst < b.dst; });
         }
     return edges;
+}
+
+void keep_nearest(std::vector<std::pair<double, int64_t>>& found, int k) {
+    if (k <= 0 || found.size() <= static_cast<size_t>(k)) return;
+    std::nth_element(found.begin(), found.begin() + k, found.end());
+    found.resize(static_cast<size_t>(k));
+}
+
+void place(const Transform& tf, const FeatureScales& s, double x, double y, double& ox, double& oy) {
+    const double c = std::cos(tf.angle), sn = std::sin(tf.angle), half = s.position_scale / 2;
+    double u = x - half, v = y - half;
+    if (tf.flip) u = -u;
+    ox = half + c * u - sn * v;
+    oy = half + sn * u + c * v;
+}
+
+void node_features(int64_t t, double px, double py, double p, double ph, int64_t w, int64_t frames, const FeatureScales& s,
+                   double lp, float* f) {
+    f[0] = static_cast<float>(static_cast<double>(t - w) / static_cast<double>(frames));
+    f[1] = static_cast<float>(px / s.position_scale);
+    f[2] = static_cast<float>(py / s.position_scale);
+    // A detector without a probability column: every detection certain.
+    f[3] = static_cast<float>(std::isfinite(p) ? std::clamp(p, 0.0, 1.0) : 1.0);
+    // Brightness relative to the movie's median, in log units: the same
+    // feature whatever the camera gain or the puncta's mean brightness.
+    f[4] = static_cast<float>(std::isfinite(ph) && ph > 0 && lp != 0 ? std::clamp(std::log(ph) - lp, -3.0, 3.0) : 0.0);
+}
+
+void edge_features(double dx, double dy, int64_t gap, const FeatureScales& s, std::vector<float>& out) {
+    out.push_back(static_cast<float>(dx / s.distance_scale));
+    out.push_back(static_cast<float>(dy / s.distance_scale));
+    out.push_back(static_cast<float>(std::hypot(dx, dy) / s.distance_scale));
+    out.push_back(static_cast<float>(static_cast<double>(gap) / s.gap_scale));
 }
 
 double median_photons(const Detections& d) {
@@ -97,31 +134,14 @@ Graph window_graph(const Detections& d, const std::vector<Edge>& edges, const Ed
         return it != row_node.end() && it->first == row ? it->second : -1;
     };
 
-    const double c = std::cos(tf.angle), sn = std::sin(tf.angle), half = s.position_scale / 2;
-    const auto place = [&](double x, double y, double& ox, double& oy) {
-        double u = x - half, v = y - half;
-        if (tf.flip) u = -u;
-        ox = half + c * u - sn * v;
-        oy = half + sn * u + c * v;
-    };
     const double lp = photons_median > 0 ? std::log(photons_median) : 0;
     const size_t n = g.rows.size();
     g.node_feat.resize(n * kNodeFeatures);
     std::vector<double> px(n), py(n);
     for (size_t k = 0; k < n; ++k) {
         const size_t i = static_cast<size_t>(g.rows[k]);
-        place(d.x[i], d.y[i], px[k], py[k]);
-        float* f = &g.node_feat[k * kNodeFeatures];
-        f[0] = static_cast<float>(static_cast<double>(d.frame[i] - w) / static_cast<double>(frames));
-        f[1] = static_cast<float>(px[k] / s.position_scale);
-        f[2] = static_cast<float>(py[k] / s.position_scale);
-        // A detector without a probability column: every detection certain.
-        const double p = d.probability[i];
-        f[3] = static_cast<float>(std::isfinite(p) ? std::clamp(p, 0.0, 1.0) : 1.0);
-        // Brightness relative to the movie's median, in log units: the same
-        // feature whatever the camera gain or the puncta's mean brightness.
-        const double ph = d.photons[i];
-        f[4] = static_cast<float>(std::isfinite(ph) && ph > 0 && lp != 0 ? std::clamp(std::log(ph) - lp, -3.0, 3.0) : 0.0);
+        place(tf, s, d.x[i], d.y[i], px[k], py[k]);
+        node_features(d.frame[i], px[k], py[k], d.probability[i], d.photons[i], w, frames, s, lp, &g.node_feat[k * kNodeFeatures]);
     }
 
     const int64_t e0 = index.first[static_cast<size_t>(lo)];
@@ -133,14 +153,10 @@ Graph window_graph(const Detections& d, const std::vector<Edge>& edges, const Ed
         if (a < 0 || b < 0) continue;
         const double dx = px[static_cast<size_t>(b)] - px[static_cast<size_t>(a)];
         const double dy = py[static_cast<size_t>(b)] - py[static_cast<size_t>(a)];
-        const double gap = static_cast<double>(d.frame[static_cast<size_t>(ed.dst)] - d.frame[static_cast<size_t>(ed.src)]);
         g.src.push_back(a);
         g.dst.push_back(b);
         g.edge_ids.push_back(e);
-        g.edge_feat.push_back(static_cast<float>(dx / s.distance_scale));
-        g.edge_feat.push_back(static_cast<float>(dy / s.distance_scale));
-        g.edge_feat.push_back(static_cast<float>(std::hypot(dx, dy) / s.distance_scale));
-        g.edge_feat.push_back(static_cast<float>(gap / s.gap_scale));
+        edge_features(dx, dy, d.frame[static_cast<size_t>(ed.dst)] - d.frame[static_cast<size_t>(ed.src)], s, g.edge_feat);
     }
     return g;
 }

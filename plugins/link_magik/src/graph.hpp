@@ -25,6 +25,7 @@ struct Detections {
 struct GraphOptions {
     int max_gap = 2;            // frames: an edge joins t to t + 1 .. t + max_gap
     double max_distance = 30.0; // px: and detections at most this far apart
+    int max_candidates = 0;     // per source and frame gap, the nearest this many within the gate; 0: all
 };
 
 // A directed candidate edge between two detections (row indices), the
@@ -35,8 +36,15 @@ struct Edge {
 
 // Every candidate edge, sorted by (source frame, source row, target row).
 // One uniform grid per frame, so the work grows with the number of edges,
-// not with N^2.
+// not with N^2. With o.max_candidates = k > 0 a source keeps, per frame
+// gap, its k nearest targets (ties: the lower row).
 std::vector<Edge> candidate_edges(const Detections& d, const GraphOptions& o);
+
+// The k-nearest rule of candidate_edges on one (source, target frame) pair:
+// `found` holds (distance, target) of every target within the gate; keeps
+// the k nearest (all for k <= 0). Shared with the streaming linker so both
+// build the same graph. Thread-compatible.
+void keep_nearest(std::vector<std::pair<double, int64_t>>& found, int k);
 
 // How features are scaled: a property of a trained model, saved with its
 // weights, so inference normalises exactly as training did.
@@ -84,6 +92,18 @@ struct EdgeIndex {
     EdgeIndex(const Detections& d, const std::vector<Edge>& edges);
     int64_t frames() const { return static_cast<int64_t>(first.size()) - 1; }
 };
+
+// One node's features (kNodeFeatures floats into f) for a detection at
+// frame t in the window starting at w, and one edge's (kEdgeFeatures) from
+// the placed positions: the single definition both the whole-movie and the
+// streaming graphs use. photons_log_median: log of the movie's median
+// photons, 0 when unknown.
+void node_features(int64_t t, double px, double py, double probability, double photons, int64_t w, int64_t frames,
+                   const FeatureScales& s, double photons_log_median, float* f);
+void edge_features(double dx, double dy, int64_t gap, const FeatureScales& s, std::vector<float>& out);
+
+// Where a transform puts (x, y).
+void place(const Transform& tf, const FeatureScales& s, double x, double y, double& ox, double& oy);
 
 Graph window_graph(const Detections& d, const std::vector<Edge>& edges, const EdgeIndex& index, int64_t first,
                    int64_t frames, const FeatureScales& s, double photons_median, const Transform& tf = {});

@@ -328,8 +328,15 @@ std::unique_ptr<Net> Net::load(const std::string& path, const Architecture* expe
     std::ifstream in(path, std::ios::binary);
     if (!in) throw fail("cannot be opened (missing or unreadable)");
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Weights of another model, said as such: the usual mix-up.
+    if (bytes.size() >= 8 && std::memcmp(bytes.data(), "SFDECODE", 8) == 0)
+        throw fail("a detect.decode weights file, not link.magik's (another architecture): give link.magik a file train.magik wrote");
+    if (bytes.size() >= 4 && std::memcmp(bytes.data(), "PK\x03\x04", 4) == 0)
+        throw fail("a PyTorch (zip) checkpoint, not link.magik's format (SFMAGIK1, written by train.magik)");
     if (bytes.size() < 16 || std::memcmp(bytes.data(), kMagic, 8) != 0)
-        throw fail("not a link.magik weights file (no SFMAGIK1 header)");
+        throw fail(bytes.size() < 16 && bytes.size() > 0 && std::memcmp(bytes.data(), kMagic, std::min<size_t>(8, bytes.size())) == 0
+                       ? "truncated (" + std::to_string(bytes.size()) + " bytes, shorter than its header)"
+                       : "not a link.magik weights file (no SFMAGIK1 header)");
     uint64_t len = 0;
     std::memcpy(&len, bytes.data() + 8, 8);
     if (len > bytes.size() - 16) throw fail("truncated (header of " + std::to_string(len) + " bytes, file of " +

@@ -21,6 +21,29 @@ double logit(double p) {
 
 } // namespace
 
+double unlinked_cost(double threshold) { return -0.5 * logit(threshold); }
+
+void assign_pair(const std::vector<PairEdge>& cand_edges, double alt, const std::function<bool(int64_t, int64_t)>& taken,
+                 const std::function<void(int64_t, int64_t)>& link) {
+    std::vector<int64_t> rows, cols;
+    std::map<int64_t, int32_t> row_of, col_of;
+    std::vector<spotflow::lap::Candidate> cand;
+    for (const PairEdge& e : cand_edges) {
+        // Ends already linked at a shorter gap are taken.
+        if (taken(e.src, e.dst)) continue;
+        auto [ri, rnew] = row_of.try_emplace(e.src, static_cast<int32_t>(rows.size()));
+        if (rnew) rows.push_back(e.src);
+        auto [ci, cnew] = col_of.try_emplace(e.dst, static_cast<int32_t>(cols.size()));
+        if (cnew) cols.push_back(e.dst);
+        cand.push_back({ri->second, ci->second, -logit(e.probability)});
+    }
+    if (cand.empty()) return;
+    const auto a = spotflow::lap::solve(static_cast<int32_t>(rows.size()), static_cast<int32_t>(cols.size()), cand,
+                                        std::vector<double>(rows.size(), alt), std::vector<double>(cols.size(), alt));
+    for (size_t i = 0; i < rows.size(); ++i)
+        if (a.row_to_col[i] >= 0) link(rows[i], cols[static_cast<size_t>(a.row_to_col[i])]);
+}
+
 Links link_edges(const std::vector<int64_t>& frame, const std::vector<Edge>& edges, const std::vector<float>& probability,
                  double threshold, int threads) {
     if (probability.size() != edges.size())
@@ -50,35 +73,22 @@ Links link_edges(const std::vector<int64_t>& frame, const std::vector<Edge>& edg
     // Taking a link must beat leaving both its ends free: the two
     // unassigned costs add up to -logit(threshold), so any edge at the
     // threshold or above is worth taking unless a better one competes.
-    const double alt = -0.5 * logit(threshold);
+    const double alt = unlinked_cost(threshold);
     tbb::task_arena arena(std::max(1, threads));
     for (const auto& groups_of_gap : by_gap)
         arena.execute([&] {
             // Within one gap, group (g, t) touches only sources in frame t
             // and targets in frame t + g: no two groups share a detection.
             tbb::parallel_for(size_t{0}, groups_of_gap.size(), [&](size_t k) {
-                std::vector<int64_t> rows, cols;
-                std::map<int64_t, int32_t> row_of, col_of;
-                std::vector<spotflow::lap::Candidate> cand;
-                for (const size_t e : *groups_of_gap[k]) {
-                    const int64_t s = edges[e].src, t = edges[e].dst;
-                    // Ends already linked at a shorter gap are taken.
-                    if (r.next[static_cast<size_t>(s)] >= 0 || r.prev[static_cast<size_t>(t)] >= 0) continue;
-                    auto [ri, rnew] = row_of.try_emplace(s, static_cast<int32_t>(rows.size()));
-                    if (rnew) rows.push_back(s);
-                    auto [ci, cnew] = col_of.try_emplace(t, static_cast<int32_t>(cols.size()));
-                    if (cnew) cols.push_back(t);
-                    cand.push_back({ri->second, ci->second, -logit(probability[e])});
-                }
-                if (cand.empty()) return;
-                const auto a = spotflow::lap::solve(static_cast<int32_t>(rows.size()), static_cast<int32_t>(cols.size()), cand,
-                                                    std::vector<double>(rows.size(), alt), std::vector<double>(cols.size(), alt));
-                for (size_t i = 0; i < rows.size(); ++i)
-                    if (a.row_to_col[i] >= 0) {
-                        const int64_t t = cols[static_cast<size_t>(a.row_to_col[i])];
-                        r.next[static_cast<size_t>(rows[i])] = t;
-                        r.prev[static_cast<size_t>(t)] = rows[i];
-                    }
+                std::vector<PairEdge> cand;
+                for (const size_t e : *groups_of_gap[k]) cand.push_back({edges[e].src, edges[e].dst, probability[e]});
+                assign_pair(
+                    cand, alt,
+                    [&](int64_t s, int64_t t) { return r.next[static_cast<size_t>(s)] >= 0 || r.prev[static_cast<size_t>(t)] >= 0; },
+                    [&](int64_t s, int64_t t) {
+                        r.next[static_cast<size_t>(s)] = t;
+                        r.prev[static_cast<size_t>(t)] = s;
+                    });
             });
         });
 

@@ -7,11 +7,26 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "graph.hpp"
 
 namespace magik {
+
+// One frame pair's assignment (the step link_edges runs per pair, and the
+// streaming linker per pair as frames become final): `cand` holds the
+// pair's edges at or above the threshold as (source, target, probability),
+// in edge order; ends that already have a link (taken(s, t) true) are
+// skipped; link(s, t) records each chosen link. `alt` is the cost of
+// leaving one end free (unlinked_cost). Thread-compatible.
+struct PairEdge {
+    int64_t src, dst;
+    float probability;
+};
+double unlinked_cost(double threshold);
+void assign_pair(const std::vector<PairEdge>& cand, double alt, const std::function<bool(int64_t, int64_t)>& taken,
+                 const std::function<void(int64_t, int64_t)>& link);
 
 struct Links {
     std::vector<int64_t> next, prev; // per detection: its successor / predecessor row, -1 for none

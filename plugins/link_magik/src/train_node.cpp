@@ -305,6 +305,8 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
         if (!metrics) throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("metrics_file").get<std::string>());
         const int epochs = p.at("num_epochs");
         const size_t bs = static_cast<size_t>(p.at("batch_size").get<int>());
+        // Progress per optimiser step (an epoch can take minutes).
+        const int64_t steps_per_epoch = static_cast<int64_t>((train.size() + bs - 1) / bs);
         const bool augment = p.at("augment");
         const double max_s = 60 * p.at("max_minutes").get<double>();
         std::uniform_real_distribution<double> angle(0, 2 * M_PI);
@@ -342,6 +344,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                     return call_loss(t, z, lab, m.data(), n, grad);
                 });
                 ++steps;
+                t.host->progress(t.host, epoch * steps_per_epoch + steps, epochs * steps_per_epoch);
             }
             const Scores sc = validate();
             const double secs = elapsed();
@@ -361,7 +364,7 @@ spotflow_status finish(void* self, const spotflow_emitter* out) {
                                      ", prec " + std::to_string(sc.edges.precision()) + ", rec " +
                                      std::to_string(sc.edges.recall()) + " (" + std::to_string(secs) + " s)";
             t.host->log(t.host, SPOTFLOW_LOG_INFO, note.c_str());
-            t.host->progress(t.host, epoch + 1, epochs);
+            t.host->progress(t.host, (epoch + 1) * steps_per_epoch, epochs * steps_per_epoch);
             if (sc.loss < best_loss) {
                 best_loss = sc.loss;
                 best = last;

@@ -129,7 +129,8 @@ json train_params(const fs::path& dir, int epochs, int hidden, int layers) {
 
 json link_params(const std::string& weights, int hidden, int layers) {
     return {{"weights", weights}, {"threshold", 0.3}, {"max_temporal_gap", 2}, {"max_spatial_distance", 30.0},
-            {"hidden_dim", hidden}, {"num_layers", layers}, {"window_frames", 0}, {"match_radius_px", 2.0}};
+            {"hidden_dim", hidden}, {"num_layers", layers}, {"window_frames", 0}, {"match_radius_px", 2.0},
+            {"max_candidates", 8}, {"max_detections_per_frame", 0}};
 }
 
 std::vector<json> read_jsonl(const fs::path& p) {
@@ -257,8 +258,9 @@ TEST_F(Magik, BadDetectionsNameTheColumn) {
     OwnedPacket p;
     p.p.kind = SPOTFLOW_DATA_TABLE;
     b.finish(&p.p.schema, &p.p.array);
-    ASSERT_EQ(n.process(0, p.p), SPOTFLOW_OK);
-    EXPECT_EQ(n.finish(), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    // The linker streams: the error comes with the batch, before any output.
+    EXPECT_EQ(n.process(0, p.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(n.emitted.empty());
     EXPECT_NE(host.fake.error.find("detections"), std::string::npos) << host.fake.error;
     EXPECT_NE(host.fake.error.find("'y'"), std::string::npos) << host.fake.error;
     EXPECT_EQ(host.fake.error.find('\n'), std::string::npos);
@@ -272,8 +274,7 @@ TEST_F(Magik, BadDetectionsNameTheColumn) {
     OwnedPacket p2;
     p2.p.kind = SPOTFLOW_DATA_TABLE;
     b2.finish(&p2.p.schema, &p2.p.array);
-    ASSERT_EQ(n2.process(0, p2.p), SPOTFLOW_OK);
-    EXPECT_EQ(n2.finish(), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(n2.process(0, p2.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.fake.error, "detections: frames run from 0 to 20000000, more than 10000000 frames: is 'frame' a frame index?");
 }
 
@@ -354,6 +355,9 @@ TEST_F(Magik, BadWeightsFilesGiveOneClearLine) {
         {write("long.pth", bytes + "extra"), "corrupt", 16, 2},
         {good.string(), "wrong architecture: trained with hidden_dim 16, num_layers 2, the node is set to hidden_dim 64, num_layers 3", 64, 3},
         {good.string(), "wrong architecture", 16, 3},
+        {write("short.pth", bytes.substr(0, 10)), "truncated (10 bytes", 16, 2},
+        {write("decode.sfw", "SFDECODE" + std::string(4096, '\0')), "a detect.decode weights file, not link.magik's", 16, 2},
+        {write("torch.pth", std::string("PK\x03\x04", 4) + std::string(4096, 'z')), "a PyTorch (zip) checkpoint", 16, 2},
     };
     for (const auto& c : cases) {
         Host host(dir());
@@ -364,6 +368,80 @@ TEST_F(Magik, BadWeightsFilesGiveOneClearLine) {
         EXPECT_NE(host.fake.error.find(c.why), std::string::npos) << host.fake.error;
         EXPECT_EQ(host.fake.error.find('\n'), std::string::npos) << host.fake.error;
     }
+}
+
+// The runaway guard: a frame with more detections than the limit stops the
+// run with one line naming the frame, the count and the detector's threshold.
+TEST_F(Magik, TooManyDetectionsInAFrameStopWithOneClearLine) {
+    Host host(dir());
+    host.fake.input_counts = {1, 0};
+    auto params = link_params((trained() / "best_model.pth").string(), 16, 2);
+    params["max_detections_per_frame"] = 50;
+    Node n(lib.plugin("link.magik"), host, params);
+    ASSERT_NE(n.self, nullptr) << host.fake.error;
+    spotflow::TableBuilder b;
+    const auto f = b.add_column("frame", spotflow::ColumnType::Int64), x = b.add_column("x", spotflow::ColumnType::Float64),
+               y = b.add_column("y", spotflow::ColumnType::Float64);
+    for (int t = 0; t < 3; ++t)
+        for (int i = 0; i < (t == 2 ? 51 : 40); ++i) b.append_int(f, t), b.append_double(x, i), b.append_double(y, t);
+    OwnedPacket p;
+    p.p.kind = SPOTFLOW_DATA_TABLE;
+    b.finish(&p.p.schema, &p.p.array);
+    EXPECT_EQ(n.process(0, p.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(n.emitted.empty());
+    EXPECT_EQ(host.fake.error,
+              "detections: frame 2 has 51 detections, more than max_detections_per_frame (50): the detector is probably "
+              "finding noise; raise its threshold (detect.decode: detection_threshold, detect.wavelet: threshold) or raise the limit");
+    // The default is derived from memory and says so.
+    auto dflt = link_params((trained() / "best_model.pth").string(), 16, 2);
+    Node n2(lib.plugin("link.magik"), host, dflt);
+    spotflow::TableBuilder b2;
+    const auto f2 = b2.add_column("frame", spotflow::ColumnType::Int64), x2 = b2.add_column("x", spotflow::ColumnType::Float64),
+               y2 = b2.add_column("y", spotflow::ColumnType::Float64);
+    for (int i = 0; i < 5000; ++i) b2.append_int(f2, 7), b2.append_double(x2, i % 100), b2.append_double(y2, i / 100);
+    OwnedPacket p2;
+    p2.p.kind = SPOTFLOW_DATA_TABLE;
+    b2.finish(&p2.p.schema, &p2.p.array);
+    EXPECT_EQ(n2.process(0, p2.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(host.fake.error.find("frame 7 has 5,000 detections"), std::string::npos) << host.fake.error;
+    EXPECT_NE(host.fake.error.find("derived from this machine's memory"), std::string::npos) << host.fake.error;
+}
+
+// Streaming: batches that declare their frames complete (as detectors'
+// do) come out as tracks before the stream ends, and together hold every row.
+TEST_F(Magik, TracksStreamOutBeforeTheEnd) {
+    Host host(dir());
+    host.fake.input_counts = {1, 0};
+    Node n(lib.plugin("link.magik"), host, link_params((trained() / "best_model.pth").string(), 16, 2));
+    ASSERT_NE(n.self, nullptr) << host.fake.error;
+    // 40 walks in 128 x 128 px: ~50 k candidate edges, so the network's
+    // batches (~32 k edges) fill before the stream ends.
+    const Movie m = random_walks(40, 96, 7);
+    const auto all = m.detections->table();
+    int64_t rows = 0;
+    for (int64_t f0 = 0; f0 < 96; f0 += 16) {
+        spotflow::TableBuilder b;
+        const auto f = b.add_column("frame", spotflow::ColumnType::Int64), x = b.add_column("x", spotflow::ColumnType::Float64),
+                   y = b.add_column("y", spotflow::ColumnType::Float64);
+        for (int64_t r = 0; r < all.rows(); ++r) {
+            const int64_t t = all.get_int(all.require("frame"), r);
+            if (t < f0 || t >= f0 + 16) continue;
+            b.append_int(f, t), b.append_double(x, all.get_double(all.require("x"), r)), b.append_double(y, all.get_double(all.require("y"), r));
+            ++rows;
+        }
+        OwnedPacket p;
+        p.p.kind = SPOTFLOW_DATA_TABLE;
+        p.p.info.frame_offset = f0, p.p.info.frame_count = 16, p.p.info.total_frames = 96;
+        b.finish(&p.p.schema, &p.p.array);
+        ASSERT_EQ(n.process(0, p.p), SPOTFLOW_OK) << host.fake.error;
+    }
+    const size_t before_end = n.emitted.size();
+    EXPECT_GE(before_end, 1u); // tracks batches while the stream arrived
+    ASSERT_EQ(n.finish(), SPOTFLOW_OK) << host.fake.error;
+    int64_t out = 0;
+    for (const auto& p : n.emitted)
+        if (p->port == 0) out += p->table().rows();
+    EXPECT_EQ(out, rows);
 }
 
 // Windows: a 120-frame movie linked in windows of 6 frames (39 windows)
@@ -410,7 +488,9 @@ TEST_F(Magik, TrackIdsAreConsistentAcrossWindows) {
 }
 
 // The shipped weights, through the CLI: sim.tirf -> detect.wavelet ->
-// link.magik -> eval.tracks on a small clip.
+// link.magik -> gapfill.fragments -> eval.tracks on a small clip (the
+// linker's tracks arrive downstream as several batches: 40 frames in
+// detector chunks of 16).
 TEST_F(Magik, ShippedWeightsOnASmallSimulatedClip) {
     ASSERT_TRUE(fs::exists(SHIPPED_WEIGHTS)) << "no shipped weights at " << SHIPPED_WEIGHTS;
     const fs::path recipe = dir() / "clip.json", out = dir() / "clip";
@@ -418,11 +498,13 @@ TEST_F(Magik, ShippedWeightsOnASmallSimulatedClip) {
       "nodes": [{"id": "sim", "plugin": "sim.tirf", "params": {"num_frames": 40, "image_size": 128, "num_tracks": 12, "seed": 21}},
                 {"id": "detect", "plugin": "detect.wavelet"},
                 {"id": "link", "plugin": "link.magik"},
+                {"id": "gapfill", "plugin": "gapfill.fragments", "params": {"figure": ""}},
                 {"id": "score", "plugin": "eval.tracks", "params": {"files": {"track_statistics": "", "fragmentation": "",
                   "track_length_analysis": "", "diagnostic_summary": "", "comparison": "", "comparison_plot": ""}}},
                 {"id": "write", "plugin": "write.csv", "params": {"file": "scores.csv"}}],
       "edges": [{"from": "sim.movie", "to": "detect.movie"}, {"from": "detect.detections", "to": "link.detections"},
-                {"from": "link.tracks", "to": "score.tracks"}, {"from": "sim.truth", "to": "score.truth"},
+                {"from": "link.tracks", "to": "gapfill.tracks"}, {"from": "gapfill.tracks", "to": "score.tracks"},
+                {"from": "sim.truth", "to": "score.truth"},
                 {"from": "score.metrics", "to": "write.table"}]})";
     const std::string cmd = std::string(SPOTFLOW_BIN) + " run " + recipe.string() + " --out " + out.string() + " -q 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
