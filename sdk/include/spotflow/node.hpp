@@ -104,9 +104,12 @@ spotflow_status process(void* self, const spotflow_input* in, const spotflow_pac
 }
 
 template <class T> spotflow_status finish([[maybe_unused]] void* self, [[maybe_unused]] const spotflow_emitter* out) {
-    auto& i = *static_cast<Instance<T>*>(self);
-    if constexpr (has_finish<T>::value) return guarded(i.host, context(i.node), [&] { return i.node.finish(out); });
-    else return SPOTFLOW_OK;
+    if constexpr (has_finish<T>::value) {
+        auto& i = *static_cast<Instance<T>*>(self);
+        return guarded(i.host, context(i.node), [&] { return i.node.finish(out); });
+    } else {
+        return SPOTFLOW_OK; // a class without finish: nothing to flush, the instance is not touched
+    }
 }
 
 template <class T> void destroy(void* self) { delete static_cast<Instance<T>*>(self); }
