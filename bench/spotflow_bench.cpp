@@ -217,8 +217,10 @@ double detection_fps(const fs::path& movie) {
     if (read.pull_all() != SPOTFLOW_OK) throw std::runtime_error("read.tiff: " + host.error);
     PluginLibrary det(plugin_path("spotflow_detect_wavelet.so"));
     NodeRunner detect(det.plugin("detect.wavelet"), host,
-                      R"({"threshold": 3.0, "psf_sigma_px": 1.3, "fit_sigma": false, "roi_half_width": 0, "max_iterations": 30,
-                          "border_px": 1, "baseline_adu": 100, "e_per_adu": 0.5, "qe": 0.9, "read_noise_e": 1.5, "em_gain": 1})");
+                      // The defaults a recipe gets (the likelihood-ratio test, pair splitting),
+                      // with the simulator's camera and PSF stated as a lab would.
+                      R"({"psf_sigma_px": 1.3,
+                          "camera": {"kind": "scmos", "baseline_adu": 100, "e_per_adu": 0.5, "qe": 0.9, "read_noise_e": 1.5}})");
     int64_t frames = 0;
     const auto t0 = Clock::now();
     for (const auto& chunk : read.emitted) {
