@@ -1,5 +1,6 @@
 // The runaway guard (frame_guard.hpp) on its own, and through both linkers
 // that share it by way of LinkerNode (link.lap, link.nearest).
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -106,15 +107,27 @@ void add_batch(spotflow::testing::NodeRunner& node, int64_t first, int64_t frame
     EXPECT_EQ(node.process(0, in.p), expect) << host.error;
 }
 
-class LinkerGuard : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+// One linker (the parameter: library, plugin id) with the given params.
+class LinkerGuard : public ::testing::TestWithParam<std::pair<const char*, const char*>> {
+protected:
+    spotflow::testing::NodeRunner& start(const nlohmann::json& overrides) {
+        const auto& desc = lib_.plugin(GetParam().second);
+        node_ = std::make_unique<spotflow::testing::NodeRunner>(
+            desc, host, spotflow::testing::params_with_defaults(desc, overrides).dump());
+        EXPECT_TRUE(node_->created()) << host.error;
+        return *node_;
+    }
+    nlohmann::json guard_record() const { return nlohmann::json::parse(host.records.at("runaway_guard")); }
+
+    spotflow::testing::FakeHost host;
+
+private:
+    spotflow::testing::PluginLibrary lib_{GetParam().first};
+    std::unique_ptr<spotflow::testing::NodeRunner> node_;
+};
 
 TEST_P(LinkerGuard, AFloodedFrameStopsTheRunWithOneLine) {
-    spotflow::testing::PluginLibrary lib(GetParam().first);
-    const auto& desc = lib.plugin(GetParam().second);
-    spotflow::testing::FakeHost host;
-    spotflow::testing::NodeRunner node(desc, host,
-                                       spotflow::testing::params_with_defaults(desc, {{"max_detections_per_frame", 4}}).dump());
-    ASSERT_TRUE(node.created()) << host.error;
+    auto& node = start({{"max_detections_per_frame", 4}});
     add_batch(node, 0, 3, 4, SPOTFLOW_OK, host);
     add_batch(node, 2, 1, 1, SPOTFLOW_ERR_INVALID_ARGUMENT, host);
     EXPECT_EQ(host.error.rfind("detections: frame 2 has 5 detections, more than max_detections_per_frame (4): ", 0), 0u)
@@ -123,17 +136,12 @@ TEST_P(LinkerGuard, AFloodedFrameStopsTheRunWithOneLine) {
 }
 
 TEST_P(LinkerGuard, RecordsTheGuardAndWarnsNearTheLimit) {
-    spotflow::testing::PluginLibrary lib(GetParam().first);
-    const auto& desc = lib.plugin(GetParam().second);
-    spotflow::testing::FakeHost host;
-    spotflow::testing::NodeRunner node(desc, host,
-                                       spotflow::testing::params_with_defaults(desc, {{"max_detections_per_frame", 6}}).dump());
-    ASSERT_TRUE(node.created()) << host.error;
+    auto& node = start({{"max_detections_per_frame", 6}});
     add_batch(node, 0, 4, 4, SPOTFLOW_OK, host);
     ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
     ASSERT_EQ(node.emitted.size(), 1u);
     EXPECT_EQ(node.emitted[0]->table().rows(), 16);
-    const auto r = nlohmann::json::parse(host.records.at("runaway_guard"));
+    const auto r = guard_record();
     EXPECT_EQ(r.at("max_detections_per_frame"), 6);
     EXPECT_EQ(r.at("derived"), false);
     EXPECT_EQ(r.at("fullest_frame_detections"), 4);
@@ -143,14 +151,10 @@ TEST_P(LinkerGuard, RecordsTheGuardAndWarnsNearTheLimit) {
 }
 
 TEST_P(LinkerGuard, DerivesTheLimitByDefault) {
-    spotflow::testing::PluginLibrary lib(GetParam().first);
-    const auto& desc = lib.plugin(GetParam().second);
-    spotflow::testing::FakeHost host;
-    spotflow::testing::NodeRunner node(desc, host, spotflow::testing::params_with_defaults(desc, {}).dump());
-    ASSERT_TRUE(node.created()) << host.error;
+    auto& node = start(nlohmann::json::object());
     add_batch(node, 0, 2, 3, SPOTFLOW_OK, host);
     ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
-    const auto r = nlohmann::json::parse(host.records.at("runaway_guard"));
+    const auto r = guard_record();
     EXPECT_EQ(r.at("derived"), true);
     EXPECT_EQ(r.at("max_detections_per_frame").get<int64_t>(), spotflow::tables::whole_stream_frame_limit(-1));
     for (const auto& l : host.logs) EXPECT_EQ(l.find("max_detections_per_frame"), std::string::npos) << l;

@@ -311,7 +311,7 @@ Trainer::Trainer(const spotflow_host* host_, const char* params_json) : host(hos
     // parameters (none for loss.decode_gmm) without weight decay.
     const auto groups = [&](auto make_options) {
         std::vector<torch::optim::OptimizerParamGroup> g;
-        g.emplace_back(neparameters(), make_options(s.weight_decay));
+        g.emplace_back(net->parameters(), make_options(s.weight_decay));
         if (!loss->parameters().empty()) g.emplace_back(loss->parameters(), make_options(0.0));
         return g;
     };
