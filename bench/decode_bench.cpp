@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.hpp"
-#include "match.hpp"
+#include "spotflow_decode/match.hpp"
 #include "plugin_harness.hpp"
 #include "plugin_params.hpp"
 #include "spotflow_psf/crlb.hpp"

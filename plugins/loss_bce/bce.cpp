@@ -11,6 +11,7 @@
 #include "spotflow/loss.hpp"
 #include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
+#include "schema.json.hpp"
 
 namespace {
 
@@ -116,17 +117,7 @@ private:
 
 const spotflow_loss_vtable vtable = spotflow::loss_vtable<BceLoss>();
 
-const char* const schema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "pos_weight": {"type": "number", "exclusiveMinimum": 0, "default": 1.0,
-      "description": "Weight of the positive class (y = 1) terms; > 1 favours recall, e.g. 2.0 for MAGIK's edge classifier."},
-    "reduction": {"type": "string", "enum": ["mean", "sum"], "default": "mean",
-      "description": "mean: over the unmasked elements (0 if there are none); sum: their sum."}
-  }
-})";
+const char* const schema = spotflow_schemas::schema; // schema.json
 
 const spotflow_plugin_desc descriptor = {
     "loss.bce", "1.0.0", "Binary cross-entropy on logits, with pos_weight and an optional mask", "loss",

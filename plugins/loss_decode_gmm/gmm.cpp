@@ -13,6 +13,7 @@
 #include "spotflow/loss.hpp"
 #include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
+#include "schema.json.hpp"
 
 namespace {
 
@@ -201,23 +202,7 @@ private:
 
 const spotflow_loss_vtable vtable = spotflow::loss_vtable<GmmLoss>();
 
-const char* const schema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "count_weight": {"type": "number", "minimum": 0, "default": 1.0,
-      "description": "Weight of the count term -log N(n; sum p, sum p(1-p)), which is also multiplied by the frame's emitter count n as in DECODE."},
-    "empty_count_weight": {"type": "number", "minimum": 0, "default": 1.0,
-      "description": "Multiplier of the count term for a frame without emitters (DECODE's n-weighting gives it 0, i.e. no loss on p at all)."},
-    "localisation_weight": {"type": "number", "minimum": 0, "default": 1.0,
-      "description": "Weight of the Gaussian-mixture negative log-likelihood of the emitters' (photons, x, y)."},
-    "background_weight": {"type": "number", "minimum": 0, "default": 1.0,
-      "description": "Weight of the background squared error, summed over pixels."},
-    "variance_floor": {"type": "number", "exclusiveMinimum": 0, "default": 0.001,
-      "description": "Added to the count variance sum p(1-p), which vanishes when every p is near 0 or 1."}
-  }
-})";
+const char* const schema = spotflow_schemas::schema; // schema.json
 
 const spotflow_plugin_desc descriptor = {
     "loss.decode_gmm", "1.0.0",

@@ -14,38 +14,14 @@
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
+#include "schema.json.hpp"
 
 namespace calcium_dff {
 namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "aperture_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0,
-      "description": "Radius of the circular aperture around the punctum (pixels whose centres lie within)."},
-    "annulus_inner_px": {"type": "number", "minimum": 0, "default": 4.0, "description": "Inner radius of the background annulus."},
-    "annulus_outer_px": {"type": "number", "exclusiveMinimum": 0, "default": 7.0, "description": "Outer radius of the background annulus."},
-    "baseline": {"enum": ["percentile", "maximin"], "default": "percentile",
-      "description": "F0: a running percentile of f, or suite2p's maximin (Gaussian smoothing, rolling min, rolling max)."},
-    "baseline_percentile": {"type": "number", "minimum": 0, "maximum": 100, "default": 8, "description": "Percentile for the running-percentile F0."},
-    "baseline_window_frames": {"type": "integer", "minimum": 1, "default": 100, "description": "F0 window in frames (centred)."},
-    "baseline_window_s": {"type": "number", "minimum": 0, "default": 0,
-      "description": "F0 window in seconds; when > 0 it overrides baseline_window_frames, using the movie's frame interval."},
-    "smooth_sigma_frames": {"type": "number", "minimum": 0, "default": 2, "description": "Gaussian smoothing before maximin, in frames."},
-    "event_threshold": {"type": "number", "exclusiveMinimum": 0, "default": 3,
-      "description": "A transient: dff above the trace's median + this many robust standard deviations (1.4826 MAD)..."},
-    "event_min_frames": {"type": "integer", "minimum": 1, "default": 2, "description": "...for at least this many consecutive frames."},
-    "event_end_threshold": {"type": "number", "minimum": 0, "default": 1,
-      "description": "Hysteresis: a transient extends before and after its run above event_threshold while dff stays above median + this many robust standard deviations; transients that then touch are one (a noisy decay does not split an event, and the onset is where the rise starts)."},
-    "figure": {"type": "string", "default": "calcium_traces.png",
-      "description": "Figure of the dF/F0 traces of the longest tracks with their transients marked; empty draws none."},
-    "figure_tracks": {"type": "integer", "minimum": 1, "maximum": 20, "default": 8, "description": "How many traces the figure shows."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Extractor {
     const spotflow_host* host;

@@ -2,8 +2,6 @@
 // stream through the frame U-Net once each; every frame's output comes from
 // the temporal U-Net over the features of (t-1, t, t+1), so a chunk's last
 // frame waits for the next chunk (or finish) for its right neighbour.
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -14,12 +12,14 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
-#include "net.hpp"
-#include "postprocess.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow_decode/net.hpp"
+#include "spotflow_decode/postprocess.hpp"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "spotflow/tensor.hpp"
+#include "schema.json.hpp"
 
 
 #ifndef DECODE_DEFAULT_WEIGHTS
@@ -31,47 +31,7 @@ namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "weights": {"type": "string", "default": "",
-      "description": "Weights file (detect.decode format, written by train.decode). Empty: the weights shipped with the plugin (weights/decode_default.sfw next to the plugin library)."},
-    "device": {"type": "string", "enum": ["cpu", "cuda", "auto"], "default": "cpu",
-      "description": "Where the network runs: cpu, cuda (fails if LibTorch has no CUDA device) or auto (cuda when available)."},
-    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-      "description": "Threshold on the detection probability, p integrated over the neighbourhood of a candidate (see integration; seed 000 Step 7 uses 0.5)."},
-    "integration": {"type": "string", "enum": ["square", "plus"], "default": "square",
-      "description": "The neighbourhood a candidate's p is summed over: square, the 3x3 pixels (an emitter near a pixel corner spreads p over a 2x2 block); plus, the pixel and its 4 edge neighbours, as DECODE's SpatialIntegration."},
-    "position": {"type": "string", "enum": ["mixture", "pixel"], "default": "mixture",
-      "description": "Where x and y come from: mixture, the precision-weighted (p / sigma^2) mean of the positions predicted by the 3x3 pixels that agree within 0.5 px with the candidate's; pixel, the candidate pixel's own prediction, as DECODE."},
-    "merge_agreeing": {"type": "boolean", "default": true,
-      "description": "Candidates in adjacent pixels whose positions agree within 0.5 px are one detection (the higher p). DECODE (false) keeps both: an emitter on a pixel boundary can put p above split_threshold on two pixels."},
-    "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
-      "description": "A pixel is a candidate when its own p is above this and is a 3x3 local maximum (DECODE's raw_th; 0.1 in DECODE's fitting notebook)."},
-    "split_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.6,
-      "description": "Pixels that are not local maxima but above this probability also give a detection (two emitters in adjacent pixels), as DECODE's split_th."},
-    "border_px": {"type": "integer", "minimum": 0, "default": 0, "description": "Ignore detections whose pixel is this close to the image edge."},
-    "batch_frames": {"type": "integer", "minimum": 1, "maximum": 256, "default": 1,
-      "description": "Frames per network call. 1 is fastest on the CPU: larger batches allocate activations above glibc's mmap threshold, and every layer then pays fresh page faults."},
-    "baseline_adu": {"type": "number", "default": 100, "description": "Camera offset in ADU."},
-    "e_per_adu": {"type": "number", "exclusiveMinimum": 0, "default": 0.5, "description": "Camera conversion gain, photo-electrons per ADU."},
-    "qe": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.9, "description": "Quantum efficiency: photons = electrons / qe."},
-    "em_gain": {"type": "number", "minimum": 1, "default": 1, "description": "EM gain (EMCCD); 1 for sCMOS."}
-  }
-})";
-
-// Where the plugin library lives, to find the weights shipped beside it.
-std::string library_dir() {
-    Dl_info info{};
-    if (dladdr(reinterpret_cast<const void*>(&library_dir), &info) && info.dli_fname) {
-        std::string p = info.dli_fname;
-        const auto slash = p.rfind('/');
-        return slash == std::string::npos ? "." : p.substr(0, slash);
-    }
-    return ".";
-}
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Feature {
     int64_t frame;
@@ -79,6 +39,11 @@ struct Feature {
 };
 
 struct Detector {
+    static constexpr const char* kContext = "detect.decode";
+    Detector(const spotflow_host* host, const char* params_json);
+    spotflow_status process(const spotflow_input&, const spotflow_packet& in, const spotflow_emitter* out);
+    spotflow_status finish(const spotflow_emitter* out);
+
     const spotflow_host* host = nullptr;
     decode::DecodeNet net{nullptr};
     torch::Device device{torch::kCPU};
@@ -197,118 +162,103 @@ spotflow_status flush(Detector& d, bool final, const spotflow_emitter* out) {
     return out->emit(out, 0, &p);
 }
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Detector* made = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        auto d = std::make_unique<Detector>();
-        d->host = host;
-        // LibTorch's intra-op pool is process-wide and starts at 1 thread here.
-        at::set_num_threads(std::max(1, host->threads(host)));
-        const std::string dev = p.value("device", std::string("cpu"));
-        if (dev == "cuda" && !torch::cuda::is_available())
-            throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "param 'device' is cuda but LibTorch sees no CUDA device");
-        if (dev != "cpu" && dev != "cuda" && dev != "auto")
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'device' must be cpu, cuda or auto, got '" + dev + "'");
-        d->device = (dev == "cuda" || (dev == "auto" && torch::cuda::is_available())) ? torch::Device(torch::kCUDA)
-                                                                                      : torch::Device(torch::kCPU);
-        d->weights_path = p.value("weights", std::string());
-        if (d->weights_path.empty()) d->weights_path = library_dir() + "/" + DECODE_DEFAULT_WEIGHTS;
-        try {
-            d->net = decode::load_weights(d->weights_path).net;
-        } catch (const std::runtime_error& e) {
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        }
-        d->net->eval();
-        d->net->to(d->device);
-        if (d->device.is_cpu()) d->net->to_channels_last();
-        const auto& c = d->net->config();
-        d->post = decode::post_settings_from(p);
-        d->post.photon_scale = c.photon_scale;
-        d->post.background_scale = c.input_scale;
-        d->batch = p.value("batch_frames", 1);
-        d->baseline = p.value("baseline_adu", 100.0);
-        const double e_per_adu = p.value("e_per_adu", 0.5), qe = p.value("qe", 0.9), gain = p.value("em_gain", 1.0);
-        if (!(e_per_adu > 0) || !(qe > 0 && qe <= 1) || !(gain >= 1))
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "camera params: e_per_adu > 0, 0 < qe <= 1, em_gain >= 1");
-        d->photons_per_adu = e_per_adu / gain / qe;
-        host->log(host, SPOTFLOW_LOG_INFO,
-                  ("detect.decode: weights " + d->weights_path + ", " +
-                   std::to_string(d->net->macs_per_pixel_streamed()) + " multiply-adds per pixel").c_str());
-        made = d.release();
-        return SPOTFLOW_OK;
-    });
-    return made;
+Detector::Detector(const spotflow_host* host_, const char* params_json) : host(host_) {
+    const auto p = nlohmann::json::parse(params_json);
+    // LibTorch's intra-op pool is process-wide and starts at 1 thread here.
+    at::set_num_threads(std::max(1, host->threads(host)));
+    const std::string dev = p.value("device", std::string("cpu"));
+    if (dev == "cuda" && !torch::cuda::is_available())
+        throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "param 'device' is cuda but LibTorch sees no CUDA device");
+    if (dev != "cpu" && dev != "cuda" && dev != "auto")
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'device' must be cpu, cuda or auto, got '" + dev + "'");
+    device = (dev == "cuda" || (dev == "auto" && torch::cuda::is_available())) ? torch::Device(torch::kCUDA)
+                                                                              : torch::Device(torch::kCPU);
+    weights_path = p.value("weights", std::string());
+    if (weights_path.empty()) weights_path = std::string(host->plugin_dir(host)) + "/" + DECODE_DEFAULT_WEIGHTS;
+    try {
+        net = decode::load_weights(weights_path).net;
+    } catch (const std::runtime_error& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+    }
+    net->eval();
+    net->to(device);
+    if (device.is_cpu()) net->to_channels_last();
+    const auto& c = net->config();
+    post = decode::post_settings_from(p);
+    post.photon_scale = c.photon_scale;
+    post.background_scale = c.input_scale;
+    batch = p.value("batch_frames", 1);
+    baseline = p.value("baseline_adu", 100.0);
+    const double e_per_adu = p.value("e_per_adu", 0.5), qe = p.value("qe", 0.9), gain = p.value("em_gain", 1.0);
+    if (!(e_per_adu > 0) || !(qe > 0 && qe <= 1) || !(gain >= 1))
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "camera params: e_per_adu > 0, 0 < qe <= 1, em_gain >= 1");
+    photons_per_adu = e_per_adu / gain / qe;
+    host->log(host, SPOTFLOW_LOG_INFO,
+              ("detect.decode: weights " + weights_path + ", " + std::to_string(net->macs_per_pixel_streamed()) +
+               " multiply-adds per pixel")
+                  .c_str());
 }
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter* out) {
-    auto& d = *static_cast<Detector*>(self);
-    return spotflow::guarded(d.host, "detect.decode", [&]() -> spotflow_status {
-        if (in->kind != SPOTFLOW_DATA_TENSOR || !in->tensor)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "input 'movie' is not a tensor");
-        const DLTensor& m = in->tensor->dl_tensor;
-        if (m.ndim != 3)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                              "expected a T x H x W movie, got " + std::to_string(m.ndim) + " dimensions");
-        if (m.device.device_type != kDLCPU) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not on the CPU");
-        if (!spotflow::is_compact(m)) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not compact");
-        const int64_t t = m.shape[0];
-        if (t == 0) return SPOTFLOW_OK;
-        if (m.shape[1] < 1 || m.shape[2] < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "the movie has empty frames");
-        if (!d.buf.empty() && (m.shape[1] != d.h || m.shape[2] != d.w))
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                              "frame size changed from " + std::to_string(d.w) + " x " + std::to_string(d.h) + " to " +
-                                  std::to_string(m.shape[2]) + " x " + std::to_string(m.shape[1]) + " at frame " +
-                                  std::to_string(in->info.frame_offset));
-        // A chunk that does not continue the previous one starts a new
-        // sequence: the pending frame gets no right neighbour.
-        if (!d.buf.empty() && in->info.frame_offset != d.next_frame) {
-            const auto s = flush(d, true, out);
-            if (s != SPOTFLOW_OK) return s;
-        }
-        d.h = m.shape[1];
-        d.w = m.shape[2];
-        d.info = in->info;
-        const auto x = movie_to_input(d, m);
-        torch::InferenceMode guard;
-        for (int64_t s = 0; s < t; s += d.batch) {
-            if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
-            const int64_t n = std::min(d.batch, t - s);
-            auto xs = x.narrow(0, s, n).to(d.device);
-            if (d.device.is_cpu()) xs = xs.contiguous(at::MemoryFormat::ChannelsLast);
-            const auto f = d.net->frame_features(xs);
-            for (int64_t i = 0; i < n; ++i) d.buf.push_back({in->info.frame_offset + s + i, f[i]});
-        }
-        d.next_frame = in->info.frame_offset + t;
-        return flush(d, false, out);
-    });
+spotflow_status Detector::process(const spotflow_input&, const spotflow_packet& packet, const spotflow_emitter* out) {
+    Detector& d = *this;
+    const spotflow_packet* in = &packet;
+    if (in->kind != SPOTFLOW_DATA_TENSOR || !in->tensor)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "input 'movie' is not a tensor");
+    const DLTensor& m = in->tensor->dl_tensor;
+    if (m.ndim != 3)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          "expected a T x H x W movie, got " + std::to_string(m.ndim) + " dimensions");
+    if (m.device.device_type != kDLCPU) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not on the CPU");
+    if (!spotflow::is_compact(m)) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not compact");
+    const int64_t t = m.shape[0];
+    if (t == 0) return SPOTFLOW_OK;
+    if (m.shape[1] < 1 || m.shape[2] < 1) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "the movie has empty frames");
+    if (!d.buf.empty() && (m.shape[1] != d.h || m.shape[2] != d.w))
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          "frame size changed from " + std::to_string(d.w) + " x " + std::to_string(d.h) + " to " +
+                              std::to_string(m.shape[2]) + " x " + std::to_string(m.shape[1]) + " at frame " +
+                              std::to_string(in->info.frame_offset));
+    // A chunk that does not continue the previous one starts a new
+    // sequence: the pending frame gets no right neighbour.
+    if (!d.buf.empty() && in->info.frame_offset != d.next_frame) {
+        const auto s = flush(d, true, out);
+        if (s != SPOTFLOW_OK) return s;
+    }
+    d.h = m.shape[1];
+    d.w = m.shape[2];
+    d.info = in->info;
+    const auto x = movie_to_input(d, m);
+    torch::InferenceMode guard;
+    for (int64_t s = 0; s < t; s += d.batch) {
+        if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
+        const int64_t n = std::min(d.batch, t - s);
+        auto xs = x.narrow(0, s, n).to(d.device);
+        if (d.device.is_cpu()) xs = xs.contiguous(at::MemoryFormat::ChannelsLast);
+        const auto f = d.net->frame_features(xs);
+        for (int64_t i = 0; i < n; ++i) d.buf.push_back({in->info.frame_offset + s + i, f[i]});
+    }
+    d.next_frame = in->info.frame_offset + t;
+    return flush(d, false, out);
 }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& d = *static_cast<Detector*>(self);
-    return spotflow::guarded(d.host, "detect.decode", [&]() -> spotflow_status {
-        if (d.buf.empty()) return SPOTFLOW_OK;
-        return flush(d, true, out);
-    });
+spotflow_status Detector::finish(const spotflow_emitter* out) {
+    if (buf.empty()) return SPOTFLOW_OK;
+    return flush(*this, true, out);
 }
-
-void destroy(void* self) { delete static_cast<Detector*>(self); }
 
 const spotflow_port_desc kInputs[] = {
     {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "T x H x W camera counts (ADU), any integer or float type"}};
 const spotflow_port_desc kOutputs[] = {
     {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, 0,
      "frame, x, y, photons, background, probability, x_sigma, y_sigma, photons_sigma, uncertainty"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Detector>();
+
+} // namespace
+
 const spotflow_plugin_desc kDesc = {"detect.decode", "1.0.0",
                                     "DECODE: a 3-frame U-Net detector with sub-pixel offsets, photons and uncertainties",
                                     "detector", kInputs, 1, 1, kOutputs, kSchema, &kVtable, nullptr};
 
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
-
-} // namespace
 } // namespace detect_decode
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         detect_decode::count, detect_decode::plugin};
+SPOTFLOW_EXPORT_PLUGINS(detect_decode::kDesc);

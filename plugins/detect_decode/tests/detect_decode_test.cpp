@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "match.hpp"
+#include "spotflow_decode/match.hpp"
 #include "plugin_harness.hpp"
 #include "plugin_params.hpp"
 
@@ -53,6 +53,8 @@ Clip simulate(int64_t size, int64_t frames, int64_t tracks, double photons, int6
 
 class DetectDecode : public ::testing::Test {
 protected:
+    // The host tells the plugin where its library is (the shipped weights).
+    DetectDecode() { host.plugin_dir = fs::path(PLUGIN_PATH).parent_path().string(); }
     std::string params(const nlohmann::json& overrides = nlohmann::json::object()) const {
         return params_with_defaults(desc, overrides).dump();
     }

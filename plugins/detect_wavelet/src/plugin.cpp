@@ -17,7 +17,8 @@
 #include "detector.hpp"
 #include "spotflow_camera/calibrate.hpp"
 #include "spotflow_camera/camera_json.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "spotflow/tensor.hpp"
@@ -93,35 +94,30 @@ camera::Stated read_camera(const nlohmann::json& p) {
     return camera::parse_camera(c);
 }
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Detector* d = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        auto det = std::make_unique<Detector>();
-        det->host = host;
-        Settings& s = det->settings;
-        try {
-            det->stated = read_camera(p);
-        } catch (const std::invalid_argument& e) {
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        }
-        det->false_positives = p.value("false_positives_per_frame", 0.05);
-        s.candidate_z = p.value("candidate_z", 4.0);
-        s.contrast_threshold = p.value("threshold", 0.0);
-        s.border = p.value("border_px", 1);
-        det->sigma_given = p.contains("psf_sigma_px");
-        s.fit.sigma = p.value("psf_sigma_px", 1.3);
-        s.fit.fit_sigma = p.value("fit_sigma", false);
-        det->roi_half_width = p.value("roi_half_width", 0);
-        s.fit.half_width = det->roi_half_width > 0 ? det->roi_half_width : static_cast<int>(std::ceil(3 * s.fit.sigma));
-        s.fit.max_iterations = p.value("max_iterations", 30);
-        s.split_pairs = p.value("split_pairs", true);
-        s.split_threshold = p.value("split_threshold", 30.0);
-        s.camera = det->stated.camera;
-        d = det.release();
-        return SPOTFLOW_OK;
-    });
-    return d;
+Detector make_detector(const spotflow_host* host, const char* params_json) {
+    const auto p = nlohmann::json::parse(params_json);
+    Detector det{};
+    det.host = host;
+    Settings& s = det.settings;
+    try {
+        det.stated = read_camera(p);
+    } catch (const std::invalid_argument& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+    }
+    det.false_positives = p.value("false_positives_per_frame", 0.05);
+    s.candidate_z = p.value("candidate_z", 4.0);
+    s.contrast_threshold = p.value("threshold", 0.0);
+    s.border = p.value("border_px", 1);
+    det.sigma_given = p.contains("psf_sigma_px");
+    s.fit.sigma = p.value("psf_sigma_px", 1.3);
+    s.fit.fit_sigma = p.value("fit_sigma", false);
+    det.roi_half_width = p.value("roi_half_width", 0);
+    s.fit.half_width = det.roi_half_width > 0 ? det.roi_half_width : static_cast<int>(std::ceil(3 * s.fit.sigma));
+    s.fit.max_iterations = p.value("max_iterations", 30);
+    s.split_pairs = p.value("split_pairs", true);
+    s.split_threshold = p.value("split_threshold", 30.0);
+    s.camera = det.stated.camera;
+    return det;
 }
 
 // On the first chunk: the camera (estimated, or stated and checked), the
@@ -228,69 +224,65 @@ void prepare(Detector& d, const DLTensor& m) {
     d.ready = true;
 }
 
-spotflow_status process(void* self, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter* out) {
-    auto& d = *static_cast<Detector*>(self);
-    return spotflow::guarded(d.host, "detecting", [&]() -> spotflow_status {
-        const DLTensor& m = in->tensor->dl_tensor;
-        if (m.ndim != 3)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                              "expected a T x H x W movie, got " + std::to_string(m.ndim) + " dimensions");
-        if (!spotflow::is_compact(m)) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not compact");
-        const int64_t frames = m.shape[0];
-        if (frames > 0) {
-            try {
-                to_counts(m, 0, camera::PoissonScale{}); // the dtype check, before the threads start
-            } catch (const std::invalid_argument&) {
-                throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
-            }
-            if (!d.ready) prepare(d, m);
+spotflow_status process(Detector& d, const spotflow_input*, const spotflow_packet* in, const spotflow_emitter* out) {
+    const DLTensor& m = in->tensor->dl_tensor;
+    if (m.ndim != 3)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          "expected a T x H x W movie, got " + std::to_string(m.ndim) + " dimensions");
+    if (!spotflow::is_compact(m)) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "the movie chunk is not compact");
+    const int64_t frames = m.shape[0];
+    if (frames > 0) {
+        try {
+            to_counts(m, 0, camera::PoissonScale{}); // the dtype check, before the threads start
+        } catch (const std::invalid_argument&) {
+            throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
         }
-        const camera::PoissonScale scale = camera::poisson_scale(d.settings.camera);
-        std::vector<std::vector<Detection>> found(static_cast<size_t>(frames));
-        tbb::task_arena arena(std::max(1, d.host->threads(d.host)));
-        arena.execute([&] {
-            tbb::parallel_for(int64_t{0}, frames, [&](int64_t t) {
-                if (d.host->is_cancelled(d.host)) return;
-                found[static_cast<size_t>(t)] = detect_frame(to_counts(m, t, scale), d.settings);
-            });
+        if (!d.ready) prepare(d, m);
+    }
+    const camera::PoissonScale scale = camera::poisson_scale(d.settings.camera);
+    std::vector<std::vector<Detection>> found(static_cast<size_t>(frames));
+    tbb::task_arena arena(std::max(1, d.host->threads(d.host)));
+    arena.execute([&] {
+        tbb::parallel_for(int64_t{0}, frames, [&](int64_t t) {
+            if (d.host->is_cancelled(d.host)) return;
+            found[static_cast<size_t>(t)] = detect_frame(to_counts(m, t, scale), d.settings);
         });
-        if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
-
-        spotflow::TableBuilder b;
-        using spotflow::ColumnType;
-        const auto c_frame = b.add_column("frame", ColumnType::Int64);
-        const auto c_x = b.add_column("x", ColumnType::Float64);
-        const auto c_y = b.add_column("y", ColumnType::Float64);
-        const auto c_n = b.add_column("photons", ColumnType::Float64);
-        const auto c_b = b.add_column("background", ColumnType::Float64);
-        const auto c_s = b.add_column("sigma", ColumnType::Float64);
-        const auto c_u = b.add_column("uncertainty", ColumnType::Float64);
-        const auto c_p = b.add_column("probability", ColumnType::Float64);
-        for (int64_t t = 0; t < frames; ++t) {
-            for (const Detection& x : found[static_cast<size_t>(t)]) {
-                b.append_int(c_frame, in->info.frame_offset + t);
-                b.append_double(c_x, x.x);
-                b.append_double(c_y, x.y);
-                b.append_double(c_n, x.photons);
-                b.append_double(c_b, x.background);
-                b.append_double(c_s, x.sigma);
-                b.append_double(c_u, x.uncertainty);
-                b.append_double(c_p, x.probability);
-                ++d.detections;
-            }
-        }
-        d.frames += frames;
-        spotflow_packet p{};
-        p.kind = SPOTFLOW_DATA_TABLE;
-        p.info = in->info;
-        b.finish(&p.schema, &p.array);
-        d.host->progress(d.host, in->info.frame_offset + frames, in->info.total_frames);
-        return out->emit(out, 0, &p);
     });
+    if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
+
+    spotflow::TableBuilder b;
+    using spotflow::ColumnType;
+    const auto c_frame = b.add_column("frame", ColumnType::Int64);
+    const auto c_x = b.add_column("x", ColumnType::Float64);
+    const auto c_y = b.add_column("y", ColumnType::Float64);
+    const auto c_n = b.add_column("photons", ColumnType::Float64);
+    const auto c_b = b.add_column("background", ColumnType::Float64);
+    const auto c_s = b.add_column("sigma", ColumnType::Float64);
+    const auto c_u = b.add_column("uncertainty", ColumnType::Float64);
+    const auto c_p = b.add_column("probability", ColumnType::Float64);
+    for (int64_t t = 0; t < frames; ++t) {
+        for (const Detection& x : found[static_cast<size_t>(t)]) {
+            b.append_int(c_frame, in->info.frame_offset + t);
+            b.append_double(c_x, x.x);
+            b.append_double(c_y, x.y);
+            b.append_double(c_n, x.photons);
+            b.append_double(c_b, x.background);
+            b.append_double(c_s, x.sigma);
+            b.append_double(c_u, x.uncertainty);
+            b.append_double(c_p, x.probability);
+            ++d.detections;
+        }
+    }
+    d.frames += frames;
+    spotflow_packet p{};
+    p.kind = SPOTFLOW_DATA_TABLE;
+    p.info = in->info;
+    b.finish(&p.schema, &p.array);
+    d.host->progress(d.host, in->info.frame_offset + frames, in->info.total_frames);
+    return out->emit(out, 0, &p);
 }
 
-spotflow_status finish(void* self, const spotflow_emitter*) {
-    auto& d = *static_cast<Detector*>(self);
+spotflow_status finish(Detector& d, const spotflow_emitter*) {
     // No silent empty result: fewer than one punctum per 10 frames is more
     // likely a wrong camera or criterion than an empty sample.
     if (d.frames > 0 && d.detections * 10 < d.frames) {
@@ -311,31 +303,26 @@ spotflow_status finish(void* self, const spotflow_emitter*) {
     }
     return SPOTFLOW_OK;
 }
-void destroy(void* self) { delete static_cast<Detector*>(self); }
 
 const spotflow_port_desc kInputs[] = {
     {"movie", SPOTFLOW_TYPE_MOVIE, SPOTFLOW_DATA_TENSOR, 0, "T x H x W camera counts (ADU), any integer or float type"}};
 const spotflow_port_desc kOutputs[] = {
     {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, 0,
      "frame, x, y, photons, background, sigma, uncertainty (CRLB, px), probability"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
-
-const spotflow_plugin_desc* describe() {
-    // The schema embeds libs/camera's camera object, so it is built once.
-    static const std::string schema = make_schema();
-    static const spotflow_plugin_desc desc = {
-        "detect.wavelet", "2.0.0",
-        "Wavelet candidates, a likelihood-ratio test per candidate under the camera's noise model (camera estimated "
-        "from the movie by default), and multi-emitter MLE fits with CRLB uncertainties",
-        "detector", kInputs, 1, 1, kOutputs, schema.c_str(), &kVtable, nullptr};
-    return &desc;
-}
-
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? describe() : nullptr; }
+constexpr char kDetecting[] = "detect.wavelet";
+const spotflow_node_vtable kVtable =
+    spotflow::node_vtable<spotflow::FunctionNode<Detector, make_detector, process, finish, kDetecting>>();
+// The schema embeds libs/camera's camera object.
+const std::string kSchema = make_schema();
 
 } // namespace
+
+const spotflow_plugin_desc kDesc = {
+    "detect.wavelet", "2.0.0",
+    "Wavelet candidates, a likelihood-ratio test per candidate under the camera's noise model (camera estimated "
+    "from the movie by default), and multi-emitter MLE fits with CRLB uncertainties",
+    "detector", kInputs, 1, 1, kOutputs, kSchema.c_str(), &kVtable, nullptr};
+
 } // namespace detect_wavelet
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         detect_wavelet::count, detect_wavelet::plugin};
+SPOTFLOW_EXPORT_PLUGINS(detect_wavelet::kDesc);

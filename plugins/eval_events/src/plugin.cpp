@@ -11,6 +11,7 @@
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_tables/accumulator.hpp"
+#include "schema.json.hpp"
 
 namespace eval_events {
 namespace {
@@ -18,17 +19,7 @@ namespace {
 using spotflow::PluginError;
 using spotflow::tables::TableAccumulator;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "onset_tolerance_frames": {"type": "integer", "minimum": 0, "default": 2,
-      "description": "A detected event matches a true one when their onsets differ by at most this many frames..."},
-    "gate_px": {"type": "number", "exclusiveMinimum": 0, "default": 3.0,
-      "description": "...and their puncta lie within this distance at onset."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 const char* kPortNames[] = {"events", "truth_events", "truth"};
 

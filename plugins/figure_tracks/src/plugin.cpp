@@ -12,29 +12,14 @@
 #include "spotflow/params.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "track_paths.hpp"
+#include "schema.json.hpp"
 
 namespace figure_tracks {
 namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "file": {"type": "string", "minLength": 1, "default": "tracking_overlay.png",
-             "description": "Name of the PNG inside the run's output folder."},
-    "scale": {"type": "integer", "minimum": 0, "maximum": 16, "default": 0,
-              "description": "Output pixels per movie pixel; 0 = the longer side reaches 768 px (1 to 8)."},
-    "min_points": {"type": "integer", "minimum": 1, "default": 1,
-                   "description": "Draw only tracks with at least this many detections (the title says how many of all)."},
-    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
-                      "description": "Pixel size in nm for the scale bar; 0 = the stream's; unknown = no scale bar."},
-    "title": {"type": "string", "default": "",
-              "description": "Figure title; empty = the number of tracks drawn and of frames projected."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 enum Port { kMovie = 0, kTracks = 1 };
 

@@ -12,6 +12,7 @@
 #include "plugin_harness.hpp"
 #include "overlay_drawing.hpp"
 #include "spotflow_plot/plot.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
@@ -65,21 +66,13 @@ std::unique_ptr<OwnedPacket> tracks(const std::vector<std::array<double, 4>>& ro
 
 int spread(spotflow::plot::Rgb c) { return std::max({c.r, c.g, c.b}) - std::min({c.r, c.g, c.b}); }
 
-class FigureTracks : public ::testing::Test {
+class FigureTracks : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_fig_tracks_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
     std::string params(int scale, double pixel_nm = 0, int min_points = 1) const {
         return R"({"file": "overlay.png", "scale": )" + std::to_string(scale) + R"(, "min_points": )" +
                std::to_string(min_points) + R"(, "pixel_size_nm": )" + std::to_string(pixel_nm) + R"(, "title": ""})";
     }
 
-    fs::path dir_ = make_dir();
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
     const spotflow_plugin_desc& desc = lib.plugin("figure.tracks_overlay");

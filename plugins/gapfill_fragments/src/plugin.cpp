@@ -14,38 +14,14 @@
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_tables/accumulator.hpp"
+#include "schema.json.hpp"
 
 namespace gapfill {
 namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "max_gap": {"type": "integer", "minimum": 0, "default": 40,
-      "description": "Most frames missing between a fragment's end and the start it joins (seed 000: 40)."},
-    "max_distance": {"type": "number", "exclusiveMinimum": 0, "default": 100,
-      "description": "Largest distance in pixels between a fragment's end and the start it joins (seed 000: 100)."},
-    "gate": {"type": "number", "exclusiveMinimum": 0, "default": 13.8,
-      "description": "Largest join cost 2 d^2 / (s^2 dt) accepted (chi-square with 2 degrees of freedom; 13.8 is its 0.999 quantile)."},
-    "step_variance": {"type": "number", "minimum": 0, "default": 0,
-      "description": "s^2, the mean squared displacement per frame in px^2; 0 estimates it from the fragments' own steps."},
-    "velocity_weight": {"type": "number", "minimum": 0, "default": 0,
-      "description": "Weight of the miss of a constant-velocity prediction across the gap (directed motion)."},
-    "velocity_points": {"type": "integer", "minimum": 2, "default": 5, "description": "Points at a fragment's end used for its velocity."},
-    "directed": {"type": "boolean", "default": true,
-      "description": "Also consider directed motion: a join costs the lower of the Brownian cost and the chi-square miss of a constant-velocity prediction from the fragment's end (its variance grows with the gap squared over the frames the velocity was measured on)."},
-    "intensity_weight": {"type": "number", "minimum": 0, "default": 0,
-      "description": "Weight of the squared relative change of mean photons between the fragments (needs a photons column)."},
-    "fill_gaps": {"enum": ["none", "linear"], "default": "none",
-      "description": "'linear' adds a row for every frame a track skips (blinks, and the gaps joined here), at the position interpolated between its neighbours, with interpolated = 1 and every other column (photons, probability) empty, like TrackMate's 'close gaps by introducing new spots'; 'none' leaves gaps as gaps."},
-    "figure": {"type": "string", "default": "gap_filling_comparison.png",
-      "description": "Before/after figure (seed 000 Step 6); empty draws none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Filler {
     const spotflow_host* host;

@@ -14,6 +14,8 @@
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "track_points.hpp"
+#include "read.isbi_xml.json.hpp"
+#include "write.isbi_xml.json.hpp"
 
 namespace io_isbi {
 namespace {
@@ -22,38 +24,9 @@ using spotflow::ColumnType;
 using spotflow::guarded;
 using spotflow::PluginError;
 
-constexpr const char* kReadSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["path"],
-  "properties": {
-    "path": {"type": "string", "minLength": 1,
-             "description": "Tracks in the particle tracking challenge's XML (<root><TrackContestISBI2012><particle><detection t x y z/>)."},
-    "batch_rows": {"type": "integer", "minimum": 1, "default": 65536,
-                   "description": "Points per emitted batch."},
-    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
-                      "description": "Pixel size in nm recorded in the stream info; 0 = unknown."},
-    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
-                         "description": "Time between frames in s recorded in the stream info; 0 = unknown."}
-  }
-})";
+constexpr const char* kReadSchema = spotflow_schemas::read_isbi_xml; // read.isbi_xml.json
 
-constexpr const char* kWriteSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "file": {"type": "string", "minLength": 1, "default": "tracks_isbi.xml",
-             "description": "Name of the XML file inside the run's output folder."},
-    "snr": {"type": "string", "default": "",
-            "description": "SNR attribute of <TrackContestISBI2012> (e.g. \"4\"); empty = not written."},
-    "density": {"type": "string", "default": "",
-                "description": "density attribute (low, mid, high); empty = not written."},
-    "scenario": {"type": "string", "default": "",
-                 "description": "scenario attribute (VESICLE, MICROTUBULE, RECEPTOR, VIRUS); empty = not written."}
-  }
-})";
+constexpr const char* kWriteSchema = spotflow_schemas::write_isbi_xml; // write.isbi_xml.json
 
 nlohmann::json parse_json(const char* json) {
     try {

@@ -12,6 +12,7 @@
 #include <pugixml.hpp>
 
 #include "plugin_harness.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
@@ -24,15 +25,8 @@ struct Point {
     int64_t track;
 };
 
-class IoIsbi : public ::testing::Test {
+class IoIsbi : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_io_isbi_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
 
     fs::path write(const std::string& text) {
         const fs::path p = dir_ / "in.xml";
@@ -58,7 +52,6 @@ protected:
         return out;
     }
 
-    fs::path dir_ = make_dir();
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
 };

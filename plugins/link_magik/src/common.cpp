@@ -1,7 +1,5 @@
 #include "common.hpp"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -64,14 +62,6 @@ Truth read_truth(const spotflow::tables::TableAccumulator& t, const std::string&
     r.id = column(what, [&] { return t.ints("track_id"); });
     check_positions(what, r.x, r.y);
     return r;
-}
-
-std::string library_folder() {
-    Dl_info info{};
-    if (!dladdr(reinterpret_cast<const void*>(&library_folder), &info) || !info.dli_fname) return ".";
-    const std::string path = info.dli_fname;
-    const auto slash = path.rfind('/');
-    return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
 } // namespace magik

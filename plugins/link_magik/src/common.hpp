@@ -21,8 +21,4 @@ struct Truth {
 // frame, x, y, track_id. Throws spotflow::PluginError naming `what`.
 Truth read_truth(const spotflow::tables::TableAccumulator& t, const std::string& what);
 
-// The folder of the library holding this code (where the shipped weights
-// live, next to the .so).
-std::string library_folder();
-
 } // namespace magik

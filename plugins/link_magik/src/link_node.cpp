@@ -15,40 +15,16 @@
 #include "nodes.hpp"
 #include "post.hpp"
 #include "stream.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
+#include "spotflow_tables/frame_guard.hpp"
+#include "link.magik.json.hpp"
 
 namespace magik {
 namespace {
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "weights": {"type": "string", "default": "",
-      "description": "Weights file written by train.magik; empty: the default weights shipped next to the plugin (link_magik/magik_default.pth)."},
-    "threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.3,
-      "description": "Edges with a link probability below this are never linked (seed 000: 0.3)."},
-    "max_temporal_gap": {"type": "integer", "minimum": 1, "maximum": 16, "default": 2,
-      "description": "Graph edges join detections up to this many frames apart (seed 000: 2)."},
-    "max_spatial_distance": {"type": "number", "exclusiveMinimum": 0, "default": 30.0,
-      "description": "Graph edges join detections at most this many pixels apart (seed 000: 30)."},
-    "hidden_dim": {"type": "integer", "minimum": 2, "default": 64,
-      "description": "Width of the network's node and edge states; must match the weights (seed 000: 64)."},
-    "num_layers": {"type": "integer", "minimum": 0, "default": 3,
-      "description": "Message-passing layers; must match the weights (seed 000: 3)."},
-    "window_frames": {"type": "integer", "minimum": 0, "default": 0,
-      "description": "Frames per graph window (windows overlap by half; memory follows the window); 0: the window the weights were trained on."},
-    "max_candidates": {"type": "integer", "minimum": 0, "default": 8,
-      "description": "Candidate edges per detection and frame gap: the nearest this many within max_spatial_distance (bounds the graph in crowded or noisy frames); 0: all."},
-    "max_detections_per_frame": {"type": "integer", "minimum": 0, "default": 0,
-      "description": "The runaway guard: a frame with more detections stops the run with an error naming it (a detector threshold far too low); 0: derived from memory (the count whose window graph would need 512 MB, or a quarter of the machine's memory if less: 936 per frame at the defaults)."},
-    "match_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0,
-      "description": "With the optional truth input: how close a detection must be to a true position to take its track id when edges are scored."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::link_magik; // link.magik.json
 
 // What the network needs per detection of a window graph, measured on the
 // dim movie of issue 13 (406 k edges per window: 0.9 GB above the
@@ -80,6 +56,11 @@ struct PendingBatch {
 struct Cancelled {};
 
 struct Linker {
+    static constexpr const char* kContext = "link.magik";
+    Linker(const spotflow_host* host, const char* params_json);
+    spotflow_status process(const spotflow_input& in, const spotflow_packet& p, const spotflow_emitter* out);
+    spotflow_status finish(const spotflow_emitter* out);
+
     const spotflow_host* host;
     std::unique_ptr<Net> net;
     std::string weights_path;
@@ -89,6 +70,7 @@ struct Linker {
     int threads;
     int64_t max_per_frame = 0;
     bool derived_limit = false;
+    spotflow::tables::FrameGuard guard{1, false}; // the runaway guard (max_per_frame), set up by the constructor
     std::unique_ptr<StreamLinker> stream;
     bool scored = false; // truth connected: edges are kept and scored at finish
     std::vector<std::string> names; // the first batch's columns
@@ -105,49 +87,42 @@ struct Linker {
     std::vector<double> all_x, all_y;
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Linker* l = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        const auto p = nlohmann::json::parse(params_json);
-        auto u = std::make_unique<Linker>();
-        u->host = host;
-        u->threads = std::max(1, host->threads(host));
-        Net::set_threads(u->threads);
-        u->weights_path = p.at("weights").get<std::string>();
-        if (u->weights_path.empty()) u->weights_path = library_folder() + "/link_magik/magik_default.pth";
-        const Architecture a{p.at("hidden_dim").get<int>(), p.at("num_layers").get<int>()};
-        try {
-            u->net = Net::load(u->weights_path, &a);
-        } catch (const WeightsError& e) {
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        }
-        u->threshold = p.at("threshold");
-        u->match_radius = p.at("match_radius_px");
-        u->graph.max_gap = p.at("max_temporal_gap");
-        u->graph.max_distance = p.at("max_spatial_distance");
-        u->graph.max_candidates = p.at("max_candidates");
-        u->window = p.at("window_frames").get<int>();
-        if (u->window == 0) u->window = u->net->scales().window_frames;
-        if (u->window <= u->graph.max_gap)
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                                        "param 'window_frames' (" + std::to_string(u->window) +
-                                            ") must exceed max_temporal_gap (" + std::to_string(u->graph.max_gap) + ")");
-        u->max_per_frame = p.at("max_detections_per_frame").get<int64_t>();
-        if (u->max_per_frame == 0) {
-            u->max_per_frame = memory_limit_per_frame(u->window, u->graph.max_gap, u->graph.max_candidates);
-            u->derived_limit = true;
-        }
-        const auto& s = u->net->scales();
-        if (s.distance_scale != u->graph.max_distance || s.gap_scale != u->graph.max_gap) {
-            const std::string m = "weights trained on a graph of " + std::to_string(s.distance_scale) + " px and " +
-                                  std::to_string(static_cast<int>(s.gap_scale)) + " frames; linking with " +
-                                  std::to_string(u->graph.max_distance) + " px and " + std::to_string(u->graph.max_gap);
-            host->log(host, SPOTFLOW_LOG_WARNING, m.c_str());
-        }
-        l = u.release();
-        return SPOTFLOW_OK;
-    });
-    return l;
+Linker::Linker(const spotflow_host* host_, const char* params_json) : host(host_) {
+    const auto p = nlohmann::json::parse(params_json);
+    threads = std::max(1, host->threads(host));
+    Net::set_threads(threads);
+    weights_path = p.at("weights").get<std::string>();
+    if (weights_path.empty()) weights_path = std::string(host->plugin_dir(host)) + "/link_magik/magik_default.pth";
+    const Architecture a{p.at("hidden_dim").get<int>(), p.at("num_layers").get<int>()};
+    try {
+        net = Net::load(weights_path, &a);
+    } catch (const WeightsError& e) {
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+    }
+    threshold = p.at("threshold");
+    match_radius = p.at("match_radius_px");
+    graph.max_gap = p.at("max_temporal_gap");
+    graph.max_distance = p.at("max_spatial_distance");
+    graph.max_candidates = p.at("max_candidates");
+    window = p.at("window_frames").get<int>();
+    if (window == 0) window = net->scales().window_frames;
+    if (window <= graph.max_gap)
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                    "param 'window_frames' (" + std::to_string(window) +
+                                        ") must exceed max_temporal_gap (" + std::to_string(graph.max_gap) + ")");
+    max_per_frame = p.at("max_detections_per_frame").get<int64_t>();
+    if (max_per_frame == 0) {
+        max_per_frame = memory_limit_per_frame(window, graph.max_gap, graph.max_candidates);
+        derived_limit = true;
+    }
+    guard = spotflow::tables::FrameGuard(max_per_frame, derived_limit);
+    const auto& s = net->scales();
+    if (s.distance_scale != graph.max_distance || s.gap_scale != graph.max_gap) {
+        const std::string m = "weights trained on a graph of " + std::to_string(s.distance_scale) + " px and " +
+                              std::to_string(static_cast<int>(s.gap_scale)) + " frames; linking with " +
+                              std::to_string(graph.max_distance) + " px and " + std::to_string(graph.max_gap);
+        host->log(host, SPOTFLOW_LOG_WARNING, m.c_str());
+    }
 }
 
 // The stream linker, made when the first batch comes (truth's presence is
@@ -235,12 +210,6 @@ spotflow_status emit_ready(Linker& l, const spotflow_emitter* out, bool final) {
     return SPOTFLOW_OK;
 }
 
-std::string thousands(int64_t n) {
-    std::string s = std::to_string(n);
-    for (int i = static_cast<int>(s.size()) - 3; i > (n < 0 ? 1 : 0); i -= 3) s.insert(static_cast<size_t>(i), ",");
-    return s;
-}
-
 spotflow_status take_detections(Linker& l, const spotflow_packet& p, const spotflow_emitter* out) {
     start(l);
     PendingBatch b;
@@ -256,19 +225,7 @@ spotflow_status take_detections(Linker& l, const spotflow_packet& p, const spotf
     const Detections d = read_detections(b.rows, "detections");
     if (p.info.total_frames > 0) l.total_frames = p.info.total_frames;
     // The runaway guard, before anything of this batch is linked.
-    std::map<int64_t, int64_t> per_frame;
-    for (const int64_t t : d.frame) ++per_frame[t];
-    for (const auto& [t, n] : per_frame) {
-        const int64_t total = n + l.stream->count(t);
-        if (total > l.max_per_frame)
-            throw spotflow::PluginError(
-                SPOTFLOW_ERR_INVALID_ARGUMENT,
-                "detections: frame " + std::to_string(t) + " has " + thousands(total) + " detections, more than " +
-                    "max_detections_per_frame (" + thousands(l.max_per_frame) +
-                    (l.derived_limit ? ", derived from this machine's memory" : "") +
-                    "): the detector is probably finding noise; raise its threshold (detect.decode: detection_threshold, "
-                    "detect.wavelet: threshold) or raise the limit");
-    }
+    l.guard.add(d.frame);
     b.first_row = l.rows;
     b.track.assign(d.size(), -1);
     l.rows += static_cast<int64_t>(d.size());
@@ -299,101 +256,94 @@ spotflow_status take_detections(Linker& l, const spotflow_packet& p, const spotf
     return emit_ready(l, out, false);
 }
 
-spotflow_status process(void* self, const spotflow_input* in, const spotflow_packet* p, const spotflow_emitter* out) {
-    auto& l = *static_cast<Linker*>(self);
-    const bool truth = in->port == 1;
-    return spotflow::guarded(l.host, "reading " + std::string(truth ? "truth" : "detections"), [&]() -> spotflow_status {
-        try {
-            if (truth) {
-                try {
-                    l.truth.append(p->schema, p->array);
-                } catch (const std::invalid_argument& e) {
-                    throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("truth: ") + e.what());
-                }
-                return SPOTFLOW_OK;
+spotflow_status Linker::process(const spotflow_input& in, const spotflow_packet& p, const spotflow_emitter* out) {
+    try {
+        if (in.port == 1) {
+            try {
+                truth.append(p.schema, p.array);
+            } catch (const std::invalid_argument& e) {
+                throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string("truth: ") + e.what());
             }
-            return take_detections(l, *p, out);
-        } catch (const Cancelled&) {
-            return SPOTFLOW_ERR_CANCELLED;
+            return SPOTFLOW_OK;
         }
-    });
+        return take_detections(*this, p, out);
+    } catch (const Cancelled&) {
+        return SPOTFLOW_ERR_CANCELLED;
+    }
 }
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& l = *static_cast<Linker*>(self);
-    return spotflow::guarded(l.host, "linking", [&]() -> spotflow_status {
-        try {
-            start(l);
-            const auto t0 = std::chrono::steady_clock::now();
-            l.stream->finish();
-            l.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        } catch (const Cancelled&) {
-            return SPOTFLOW_ERR_CANCELLED;
-        } catch (const StreamError& e) {
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
-        }
-        if (const auto s = emit_ready(l, out, !l.scored); s != SPOTFLOW_OK) return s;
-        if (l.rows == 0) { // no batch at all: an empty table of tracks, as before
-            spotflow_packet tracks{};
-            tracks.kind = SPOTFLOW_DATA_TABLE;
-            tracks.info.total_frames = -1;
-            l.empty_first.build({}, {{"track_id", {}}}, &tracks.schema, &tracks.array);
-            if (const auto s = out->emit(out, 0, &tracks); s != SPOTFLOW_OK) return s;
-        }
-        const auto& st = l.stream->stats();
-        const std::string note = std::to_string(st.detections) + " detections, " + std::to_string(st.edges) +
-                                 " candidate edges in " + std::to_string(st.windows) + " windows, " +
-                                 std::to_string(st.links) + " links, " + std::to_string(l.seconds) + " s; at most " +
-                                 std::to_string(st.max_frames_held) + " frames and " + std::to_string(st.max_detections_held) +
-                                 " detections held, largest window " + std::to_string(st.max_window_edges) + " edges";
-        l.host->log(l.host, SPOTFLOW_LOG_INFO, note.c_str());
-        if (!l.scored) return SPOTFLOW_OK;
+spotflow_status Linker::finish(const spotflow_emitter* out) {
+    Linker& l = *this;
+    try {
+        start(l);
+        const auto t0 = std::chrono::steady_clock::now();
+        l.stream->finish();
+        l.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } catch (const Cancelled&) {
+        return SPOTFLOW_ERR_CANCELLED;
+    } catch (const StreamError& e) {
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+    }
+    if (const auto s = emit_ready(l, out, !l.scored); s != SPOTFLOW_OK) return s;
+    if (l.rows == 0) { // no batch at all: an empty table of tracks, as before
+        spotflow_packet tracks{};
+        tracks.kind = SPOTFLOW_DATA_TABLE;
+        tracks.info.total_frames = -1;
+        l.empty_first.build({}, {{"track_id", {}}}, &tracks.schema, &tracks.array);
+        if (const auto s = out->emit(out, 0, &tracks); s != SPOTFLOW_OK) return s;
+    }
+    const auto& st = l.stream->stats();
+    const std::string note = std::to_string(st.detections) + " detections, " + std::to_string(st.edges) +
+                             " candidate edges in " + std::to_string(st.windows) + " windows, " +
+                             std::to_string(st.links) + " links, " + std::to_string(l.seconds) + " s; at most " +
+                             std::to_string(st.max_frames_held) + " frames and " + std::to_string(st.max_detections_held) +
+                             " detections held, largest window " + std::to_string(st.max_window_edges) + " edges";
+    l.host->log(l.host, SPOTFLOW_LOG_INFO, note.c_str());
+    l.guard.report(l.host, "link.magik");
+    if (!l.scored) return SPOTFLOW_OK;
 
-        // With truth: every edge labelled and scored.
-        const Truth truth = read_truth(l.truth, "truth");
-        Detections d;
-        d.frame = std::move(l.all_frame);
-        d.x = std::move(l.all_x);
-        d.y = std::move(l.all_y);
-        std::vector<Edge> list;
-        list.reserve(l.edges.size());
-        for (const DecidedEdge& e : l.edges) list.push_back({e.src, e.dst});
-        const std::vector<float> label = edge_labels(list, match_truth(d, truth.frame, truth.x, truth.y, truth.id, l.match_radius));
-        EdgeScores sc;
-        for (size_t e = 0; e < l.edges.size(); ++e) sc.add(l.edges[e].probability, label[e], l.threshold);
-        const int64_t n_edges = static_cast<int64_t>(l.edges.size());
-        if (const auto s = emit_edges(l, out, &label); s != SPOTFLOW_OK) return s;
+    // With truth: every edge labelled and scored.
+    const Truth truth = read_truth(l.truth, "truth");
+    Detections d;
+    d.frame = std::move(l.all_frame);
+    d.x = std::move(l.all_x);
+    d.y = std::move(l.all_y);
+    std::vector<Edge> list;
+    list.reserve(l.edges.size());
+    for (const DecidedEdge& e : l.edges) list.push_back({e.src, e.dst});
+    const std::vector<float> label = edge_labels(list, match_truth(d, truth.frame, truth.x, truth.y, truth.id, l.match_radius));
+    EdgeScores sc;
+    for (size_t e = 0; e < l.edges.size(); ++e) sc.add(l.edges[e].probability, label[e], l.threshold);
+    const int64_t n_edges = static_cast<int64_t>(l.edges.size());
+    if (const auto s = emit_edges(l, out, &label); s != SPOTFLOW_OK) return s;
 
-        spotflow::TableBuilder m;
-        const auto mt = m.add_column("threshold", spotflow::ColumnType::Float64);
-        const auto me = m.add_column("edges", spotflow::ColumnType::Int64);
-        const auto mpos = m.add_column("true_edges", spotflow::ColumnType::Int64);
-        const auto mtp = m.add_column("tp", spotflow::ColumnType::Int64);
-        const auto mfp = m.add_column("fp", spotflow::ColumnType::Int64);
-        const auto mfn = m.add_column("fn", spotflow::ColumnType::Int64);
-        const auto mp = m.add_column("precision", spotflow::ColumnType::Float64);
-        const auto mr = m.add_column("recall", spotflow::ColumnType::Float64);
-        const auto ma = m.add_column("accuracy", spotflow::ColumnType::Float64);
-        const auto ms = m.add_column("seconds", spotflow::ColumnType::Float64);
-        m.append_double(mt, l.threshold);
-        m.append_int(me, n_edges);
-        m.append_int(mpos, sc.tp + sc.fn);
-        m.append_int(mtp, sc.tp);
-        m.append_int(mfp, sc.fp);
-        m.append_int(mfn, sc.fn);
-        m.append_double(mp, sc.precision());
-        m.append_double(mr, sc.recall());
-        m.append_double(ma, sc.accuracy());
-        m.append_double(ms, l.seconds);
-        spotflow_packet mpk{};
-        mpk.kind = SPOTFLOW_DATA_TABLE;
-        mpk.info.total_frames = -1;
-        m.finish(&mpk.schema, &mpk.array);
-        return out->emit(out, 2, &mpk);
-    });
+    spotflow::TableBuilder m;
+    const auto mt = m.add_column("threshold", spotflow::ColumnType::Float64);
+    const auto me = m.add_column("edges", spotflow::ColumnType::Int64);
+    const auto mpos = m.add_column("true_edges", spotflow::ColumnType::Int64);
+    const auto mtp = m.add_column("tp", spotflow::ColumnType::Int64);
+    const auto mfp = m.add_column("fp", spotflow::ColumnType::Int64);
+    const auto mfn = m.add_column("fn", spotflow::ColumnType::Int64);
+    const auto mp = m.add_column("precision", spotflow::ColumnType::Float64);
+    const auto mr = m.add_column("recall", spotflow::ColumnType::Float64);
+    const auto ma = m.add_column("accuracy", spotflow::ColumnType::Float64);
+    const auto ms = m.add_column("seconds", spotflow::ColumnType::Float64);
+    m.append_double(mt, l.threshold);
+    m.append_int(me, n_edges);
+    m.append_int(mpos, sc.tp + sc.fn);
+    m.append_int(mtp, sc.tp);
+    m.append_int(mfp, sc.fp);
+    m.append_int(mfn, sc.fn);
+    m.append_double(mp, sc.precision());
+    m.append_double(mr, sc.recall());
+    m.append_double(ma, sc.accuracy());
+    m.append_double(ms, l.seconds);
+    spotflow_packet mpk{};
+    mpk.kind = SPOTFLOW_DATA_TABLE;
+    mpk.info.total_frames = -1;
+    m.finish(&mpk.schema, &mpk.array);
+    return out->emit(out, 2, &mpk);
 }
-
-void destroy(void* self) { delete static_cast<Linker*>(self); }
 
 const spotflow_port_desc kInputs[] = {
     {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, 0,
@@ -406,7 +356,7 @@ const spotflow_port_desc kOutputs[] = {
      "candidate edges: source, target (detection rows), frame, gap, probability, linked, label"},
     {"edge_metrics", SPOTFLOW_TYPE_METRICS, SPOTFLOW_DATA_TABLE, 0,
      "with truth: edge precision, recall and accuracy at the threshold"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Linker>();
 
 } // namespace
 

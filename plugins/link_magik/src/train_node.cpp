@@ -19,40 +19,12 @@
 #include "spotflow/plugin_error.hpp"
 #include "spotflow/table.hpp"
 #include "spotflow_tables/grid.hpp"
+#include "train.magik.json.hpp"
 
 namespace magik {
 namespace {
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "hidden_dim": {"type": "integer", "minimum": 2, "maximum": 1024, "default": 64, "description": "Width of node and edge states (seed 000: 64)."},
-    "num_layers": {"type": "integer", "minimum": 0, "maximum": 16, "default": 3, "description": "Message-passing layers (seed 000: 3)."},
-    "pos_weight": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "Weight of true links in the BCE (seed 000: 2.0)."},
-    "loss": {"type": "string", "default": "loss.bce", "description": "Loss plugin, created through the host's create_loss with {pos_weight, reduction: mean}."},
-    "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Adam's learning rate (seed 000: 0.001)."},
-    "weight_decay": {"type": "number", "minimum": 0, "default": 1e-5, "description": "Adam's L2 weight decay (seed 000: 1e-5)."},
-    "batch_size": {"type": "integer", "minimum": 1, "default": 4, "description": "Window graphs per optimiser step (seed 000: 4)."},
-    "num_epochs": {"type": "integer", "minimum": 1, "default": 30, "description": "Passes over the training windows (seed 000: 30)."},
-    "max_minutes": {"type": "number", "minimum": 0, "default": 0, "description": "Stop after the epoch running when this much training time has passed; 0: no limit."},
-    "train_split": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.8, "description": "Fraction of the windows used for training; the rest validate (seed 000: 0.8)."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Initialisation, split, order and augmentation; -1: the host's seed for this node."},
-    "max_temporal_gap": {"type": "integer", "minimum": 1, "maximum": 16, "default": 2, "description": "Graph edges up to this many frames (seed 000: 2)."},
-    "max_spatial_distance": {"type": "number", "exclusiveMinimum": 0, "default": 30.0, "description": "Graph edges up to this many pixels (seed 000: 30)."},
-    "window_frames": {"type": "integer", "minimum": 2, "default": 16, "description": "Frames per training graph; link.magik uses the same window by default."},
-    "position_scale": {"type": "number", "exclusiveMinimum": 0, "default": 256, "description": "x and y features are divided by this (the image size, px); augmentation rotates about its centre."},
-    "augment": {"type": "boolean", "default": true, "description": "Random rotations and flips of each training graph."},
-    "match_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "A detection takes the track id of the true position it is matched to within this distance; unmatched ones are false positives."},
-    "threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.3, "description": "Validation accuracy, precision and recall count an edge as linked at this probability (seed 000: 0.3)."},
-    "best_model": {"type": "string", "default": "best_model.pth", "description": "Weights of the epoch with the lowest validation loss."},
-    "final_model": {"type": "string", "default": "final_model.pth", "description": "Weights after the last epoch."},
-    "metrics_file": {"type": "string", "default": "metrics.jsonl", "description": "One JSON line per epoch: losses and validation scores."},
-    "model_card": {"type": "string", "default": "model_card.json", "description": "The model card: architecture, data, scores, training time."},
-    "recipe": {"type": "string", "default": "examples/recipes/train_magik.json", "description": "Recorded in the model card: the recipe that remakes these weights."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::train_magik; // train.magik.json
 
 struct Stream {
     Detections d;
@@ -70,6 +42,13 @@ struct Sample {
 };
 
 struct Trainer {
+    static constexpr const char* kContext = "train.magik";
+    Trainer(const spotflow_host* host, const char* params_json);
+    Trainer(const Trainer&) = delete; // owns the loss instance
+    Trainer& operator=(const Trainer&) = delete;
+    spotflow_status process(const spotflow_input& in, const spotflow_packet& p, const spotflow_emitter* out);
+    spotflow_status finish(const spotflow_emitter* out);
+
     const spotflow_host* host;
     nlohmann::json params;
     Architecture arch;
@@ -84,64 +63,53 @@ struct Trainer {
     }
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Trainer* tr = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        auto t = std::make_unique<Trainer>();
-        t->host = host;
-        const auto p = t->params = nlohmann::json::parse(params_json);
-        t->arch = {p.at("hidden_dim").get<int>(), p.at("num_layers").get<int>()};
-        t->graph.max_gap = p.at("max_temporal_gap");
-        t->graph.max_distance = p.at("max_spatial_distance");
-        t->scales.position_scale = p.at("position_scale");
-        t->scales.distance_scale = t->graph.max_distance;
-        t->scales.gap_scale = t->graph.max_gap;
-        t->scales.window_frames = p.at("window_frames");
-        if (t->scales.window_frames <= t->graph.max_gap)
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'window_frames' must exceed max_temporal_gap");
-        const int64_t s = p.at("seed");
-        t->seed = s >= 0 ? static_cast<uint64_t>(s) : host->seed(host);
-        const int32_t nd = host->input_count(host, 0), nt = host->input_count(host, 1);
-        if (nd != nt)
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                                        "train.magik needs one truth edge per detections edge, in the same order; got " +
-                                            std::to_string(nd) + " detections and " + std::to_string(nt) + " truth edges");
-        t->detections.resize(static_cast<size_t>(std::max(nd, 1)));
-        t->truth.resize(static_cast<size_t>(std::max(nt, 1)));
-        if (!host->create_loss)
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "this host offers no loss plugins (create_loss)");
-        const nlohmann::json lp = {{"pos_weight", p.at("pos_weight")}, {"reduction", "mean"}};
-        const std::string loss_id = p.at("loss");
-        if (const auto st = host->create_loss(host, loss_id.c_str(), lp.dump().c_str(), &t->loss); st != SPOTFLOW_OK) {
-            t->loss = {};
-            return st; // the host has reported why
-        }
-        Net::set_threads(host->threads(host));
-        t->best_path = spotflow::output_path(host, p.at("best_model"));
-        t->final_path = spotflow::output_path(host, p.at("final_model"));
-        t->metrics_path = spotflow::output_path(host, p.at("metrics_file"));
-        t->card_path = spotflow::output_path(host, p.at("model_card"));
-        tr = t.release();
-        return SPOTFLOW_OK;
-    });
-    return tr;
+Trainer::Trainer(const spotflow_host* host_, const char* params_json) : host(host_) {
+    const auto p = params = nlohmann::json::parse(params_json);
+    arch = {p.at("hidden_dim").get<int>(), p.at("num_layers").get<int>()};
+    graph.max_gap = p.at("max_temporal_gap");
+    graph.max_distance = p.at("max_spatial_distance");
+    scales.position_scale = p.at("position_scale");
+    scales.distance_scale = graph.max_distance;
+    scales.gap_scale = graph.max_gap;
+    scales.window_frames = p.at("window_frames");
+    if (scales.window_frames <= graph.max_gap)
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'window_frames' must exceed max_temporal_gap");
+    const int64_t s = p.at("seed");
+    seed = s >= 0 ? static_cast<uint64_t>(s) : host->seed(host);
+    const int32_t nd = host->input_count(host, 0), nt = host->input_count(host, 1);
+    if (nd != nt)
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                    "train.magik needs one truth edge per detections edge, in the same order; got " +
+                                        std::to_string(nd) + " detections and " + std::to_string(nt) + " truth edges");
+    detections.resize(static_cast<size_t>(std::max(nd, 1)));
+    truth.resize(static_cast<size_t>(std::max(nt, 1)));
+    if (!host->create_loss)
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "this host offers no loss plugins (create_loss)");
+    const nlohmann::json lp = {{"pos_weight", p.at("pos_weight")}, {"reduction", "mean"}};
+    const std::string loss_id = p.at("loss");
+    if (const auto st = host->create_loss(host, loss_id.c_str(), lp.dump().c_str(), &loss); st != SPOTFLOW_OK) {
+        loss = {};
+        throw spotflow::AlreadyReported{st}; // the host has reported why
+    }
+    Net::set_threads(host->threads(host));
+    best_path = spotflow::output_path(host, p.at("best_model"));
+    final_path = spotflow::output_path(host, p.at("final_model"));
+    metrics_path = spotflow::output_path(host, p.at("metrics_file"));
+    card_path = spotflow::output_path(host, p.at("model_card"));
 }
 
-spotflow_status process(void* self, const spotflow_input* in, const spotflow_packet* p, const spotflow_emitter*) {
-    auto& t = *static_cast<Trainer*>(self);
-    const bool truth = in->port == 1;
-    return spotflow::guarded(t.host, "reading input", [&]() -> spotflow_status {
-        auto& v = truth ? t.truth : t.detections;
-        const size_t k = static_cast<size_t>(in->edge);
-        if (k >= v.size()) v.resize(k + 1);
-        try {
-            v[k].append(p->schema, p->array);
-        } catch (const std::invalid_argument& e) {
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(truth ? "truth" : "detections") + " edge " +
-                                                                           std::to_string(k) + ": " + e.what());
-        }
-        return SPOTFLOW_OK;
-    });
+spotflow_status Trainer::process(const spotflow_input& in, const spotflow_packet& p, const spotflow_emitter*) {
+    const bool is_truth = in.port == 1;
+    auto& v = is_truth ? truth : detections;
+    const size_t k = static_cast<size_t>(in.edge);
+    if (k >= v.size()) v.resize(k + 1);
+    try {
+        v[k].append(p.schema, p.array);
+    } catch (const std::invalid_argument& e) {
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(is_truth ? "truth" : "detections") + " edge " +
+                                                                       std::to_string(k) + ": " + e.what());
+    }
+    return SPOTFLOW_OK;
 }
 
 // The loss plugin on one flat batch, through the loss ABI (DLPack tensors
@@ -212,207 +180,203 @@ struct Scores {
     EdgeScores edges;
 };
 
-spotflow_status finish(void* self, const spotflow_emitter* out) {
-    auto& t = *static_cast<Trainer*>(self);
-    return spotflow::guarded(t.host, "training", [&]() -> spotflow_status {
-        const auto& p = t.params;
-        const auto t_start = std::chrono::steady_clock::now();
-        const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
-        const int W = t.scales.window_frames;
+spotflow_status Trainer::finish(const spotflow_emitter* out) {
+    Trainer& t = *this;
+    const auto& p = t.params;
+    const auto t_start = std::chrono::steady_clock::now();
+    const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(); };
+    const int W = t.scales.window_frames;
 
-        std::vector<Stream> streams;
-        std::vector<Sample> samples;
-        nlohmann::json data = nlohmann::json::array();
-        for (size_t k = 0; k < t.detections.size(); ++k) {
-            streams.push_back(prepare(t, k));
-            const Stream& s = streams.back();
-            // Non-overlapping windows, so no edge is in both the training
-            // and the validation set.
-            int64_t n = 0;
-            for (int64_t w = s.index->t0; w < s.index->t0 + s.index->frames(); w += W) {
-                const int64_t lo = w - s.index->t0, hi = std::min<int64_t>(lo + W, s.index->frames());
-                if (s.index->first[static_cast<size_t>(hi)] > s.index->first[static_cast<size_t>(lo)]) samples.push_back({k, w}), ++n;
-            }
-            data.push_back({{"source", t.host->input_source(t.host, 0, static_cast<int32_t>(k)) ? t.host->input_source(t.host, 0, static_cast<int32_t>(k)) : ""},
-                            {"frames", s.index->frames()}, {"detections", s.d.size()}, {"unmatched_detections", s.unmatched},
-                            {"edges", s.edges.size()}, {"true_edges", s.positives}, {"windows", n}});
+    std::vector<Stream> streams;
+    std::vector<Sample> samples;
+    nlohmann::json data = nlohmann::json::array();
+    for (size_t k = 0; k < t.detections.size(); ++k) {
+        streams.push_back(prepare(t, k));
+        const Stream& s = streams.back();
+        // Non-overlapping windows, so no edge is in both the training
+        // and the validation set.
+        int64_t n = 0;
+        for (int64_t w = s.index->t0; w < s.index->t0 + s.index->frames(); w += W) {
+            const int64_t lo = w - s.index->t0, hi = std::min<int64_t>(lo + W, s.index->frames());
+            if (s.index->first[static_cast<size_t>(hi)] > s.index->first[static_cast<size_t>(lo)]) samples.push_back({k, w}), ++n;
         }
-        std::mt19937_64 rng(t.seed);
-        std::shuffle(samples.begin(), samples.end(), rng);
-        const size_t n_train = static_cast<size_t>(std::llround(p.at("train_split").get<double>() * static_cast<double>(samples.size())));
-        if (n_train < 1 || n_train >= samples.size())
-            throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                                        "too little data: " + std::to_string(samples.size()) + " windows of " + std::to_string(W) +
-                                            " frames with edges cannot be split " + p.at("train_split").dump() + " / rest");
-        std::vector<Sample> train(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n_train));
-        std::vector<Sample> val(samples.begin() + static_cast<std::ptrdiff_t>(n_train), samples.end());
+        data.push_back({{"source", t.host->input_source(t.host, 0, static_cast<int32_t>(k)) ? t.host->input_source(t.host, 0, static_cast<int32_t>(k)) : ""},
+                        {"frames", s.index->frames()}, {"detections", s.d.size()}, {"unmatched_detections", s.unmatched},
+                        {"edges", s.edges.size()}, {"true_edges", s.positives}, {"windows", n}});
+    }
+    std::mt19937_64 rng(t.seed);
+    std::shuffle(samples.begin(), samples.end(), rng);
+    const size_t n_train = static_cast<size_t>(std::llround(p.at("train_split").get<double>() * static_cast<double>(samples.size())));
+    if (n_train < 1 || n_train >= samples.size())
+        throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                    "too little data: " + std::to_string(samples.size()) + " windows of " + std::to_string(W) +
+                                        " frames with edges cannot be split " + p.at("train_split").dump() + " / rest");
+    std::vector<Sample> train(samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(n_train));
+    std::vector<Sample> val(samples.begin() + static_cast<std::ptrdiff_t>(n_train), samples.end());
 
-        const auto graph_of = [&](const Sample& sm, const Transform& tf) {
-            const Stream& s = streams[sm.stream];
-            return window_graph(s.d, s.edges, *s.index, sm.start, W, t.scales, s.median, tf);
-        };
-        const auto gather = [&](const Sample& sm, const Graph& g, std::vector<float>& y, std::vector<uint8_t>& m) {
-            for (const int64_t e : g.edge_ids) {
-                y.push_back(streams[sm.stream].label[static_cast<size_t>(e)]);
-                m.push_back(streams[sm.stream].keep[static_cast<size_t>(e)]);
+    const auto graph_of = [&](const Sample& sm, const Transform& tf) {
+        const Stream& s = streams[sm.stream];
+        return window_graph(s.d, s.edges, *s.index, sm.start, W, t.scales, s.median, tf);
+    };
+    const auto gather = [&](const Sample& sm, const Graph& g, std::vector<float>& y, std::vector<uint8_t>& m) {
+        for (const int64_t e : g.edge_ids) {
+            y.push_back(streams[sm.stream].label[static_cast<size_t>(e)]);
+            m.push_back(streams[sm.stream].keep[static_cast<size_t>(e)]);
+        }
+    };
+
+    // Validation set: fixed, unaugmented, in batches like training.
+    struct Held {
+        Batch b;
+        std::vector<float> y;
+        std::vector<uint8_t> m;
+    };
+    std::vector<Held> held;
+    for (size_t i = 0; i < val.size(); ++i) {
+        if (i % static_cast<size_t>(p.at("batch_size").get<int>()) == 0) held.emplace_back();
+        const Graph g = graph_of(val[i], {});
+        held.back().b.add(g);
+        gather(val[i], g, held.back().y, held.back().m);
+    }
+    Net net(t.arch, t.scales, t.seed);
+    net.set_optimizer(p.at("learning_rate"), p.at("weight_decay"));
+    const double threshold = p.at("threshold");
+    const auto validate = [&] {
+        Scores sc;
+        int64_t counted = 0;
+        for (const Held& h : held) {
+            const auto prob = net.predict(h.b);
+            std::vector<float> z(prob.size());
+            for (size_t e = 0; e < prob.size(); ++e) {
+                const double q = std::clamp(static_cast<double>(prob[e]), 1e-7, 1 - 1e-7);
+                z[e] = static_cast<float>(std::log(q / (1 - q)));
+                if (h.m[e]) sc.edges.add(prob[e], h.y[e], threshold);
             }
-        };
+            int64_t kept = 0;
+            for (const uint8_t v : h.m) kept += v;
+            // The loss is a mean over kept edges: weight batches by them.
+            sc.loss += call_loss(t, z.data(), h.y.data(), h.m.data(), static_cast<int64_t>(z.size()), nullptr) *
+                       static_cast<double>(kept);
+            counted += kept;
+        }
+        sc.loss = counted ? sc.loss / static_cast<double>(counted) : 0;
+        return sc;
+    };
 
-        // Validation set: fixed, unaugmented, in batches like training.
-        struct Held {
+    const std::string start_note = "train.magik: " + std::to_string(train.size()) + " training and " +
+                                   std::to_string(val.size()) + " validation windows of " + std::to_string(W) +
+                                   " frames; " + std::to_string(net.parameter_count()) + " parameters";
+    t.host->log(t.host, SPOTFLOW_LOG_INFO, start_note.c_str());
+
+    std::ofstream metrics(t.metrics_path, std::ios::trunc);
+    if (!metrics) throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("metrics_file").get<std::string>());
+    const int epochs = p.at("num_epochs");
+    const size_t bs = static_cast<size_t>(p.at("batch_size").get<int>());
+    // Progress per optimiser step (an epoch can take minutes).
+    const int64_t steps_per_epoch = static_cast<int64_t>((train.size() + bs - 1) / bs);
+    const bool augment = p.at("augment");
+    const double max_s = 60 * p.at("max_minutes").get<double>();
+    std::uniform_real_distribution<double> angle(0, 2 * M_PI);
+    std::bernoulli_distribution coin(0.5);
+
+    spotflow::TableBuilder rows;
+    const auto c_epoch = rows.add_column("epoch", spotflow::ColumnType::Int64);
+    const auto c_train = rows.add_column("train_loss", spotflow::ColumnType::Float64);
+    const auto c_val = rows.add_column("val_loss", spotflow::ColumnType::Float64);
+    const auto c_acc = rows.add_column("accuracy", spotflow::ColumnType::Float64);
+    const auto c_prec = rows.add_column("precision", spotflow::ColumnType::Float64);
+    const auto c_rec = rows.add_column("recall", spotflow::ColumnType::Float64);
+    const auto c_sec = rows.add_column("seconds", spotflow::ColumnType::Float64);
+    nlohmann::json best = nullptr, last = nullptr;
+    double best_loss = INFINITY;
+    int epoch = 0;
+    bool stopped_early = false;
+    for (; epoch < epochs; ++epoch) {
+        std::shuffle(train.begin(), train.end(), rng);
+        double sum = 0;
+        int64_t steps = 0;
+        for (size_t i = 0; i < train.size(); i += bs) {
+            if (t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
             Batch b;
             std::vector<float> y;
             std::vector<uint8_t> m;
-        };
-        std::vector<Held> held;
-        for (size_t i = 0; i < val.size(); ++i) {
-            if (i % static_cast<size_t>(p.at("batch_size").get<int>()) == 0) held.emplace_back();
-            const Graph g = graph_of(val[i], {});
-            held.back().b.add(g);
-            gather(val[i], g, held.back().y, held.back().m);
+            for (size_t j = i; j < std::min(train.size(), i + bs); ++j) {
+                Transform tf;
+                if (augment) tf.angle = angle(rng), tf.flip = coin(rng);
+                const Graph g = graph_of(train[j], tf);
+                b.add(g);
+                gather(train[j], g, y, m);
+            }
+            sum += net.train_step(b, y, [&](const float* z, const float* lab, int64_t n, float* grad) {
+                return call_loss(t, z, lab, m.data(), n, grad);
+            });
+            ++steps;
+            t.host->progress(t.host, epoch * steps_per_epoch + steps, epochs * steps_per_epoch);
         }
-        Net net(t.arch, t.scales, t.seed);
-        net.set_optimizer(p.at("learning_rate"), p.at("weight_decay"));
-        const double threshold = p.at("threshold");
-        const auto validate = [&] {
-            Scores sc;
-            int64_t counted = 0;
-            for (const Held& h : held) {
-                const auto prob = net.predict(h.b);
-                std::vector<float> z(prob.size());
-                for (size_t e = 0; e < prob.size(); ++e) {
-                    const double q = std::clamp(static_cast<double>(prob[e]), 1e-7, 1 - 1e-7);
-                    z[e] = static_cast<float>(std::log(q / (1 - q)));
-                    if (h.m[e]) sc.edges.add(prob[e], h.y[e], threshold);
-                }
-                int64_t kept = 0;
-                for (const uint8_t v : h.m) kept += v;
-                // The loss is a mean over kept edges: weight batches by them.
-                sc.loss += call_loss(t, z.data(), h.y.data(), h.m.data(), static_cast<int64_t>(z.size()), nullptr) *
-                           static_cast<double>(kept);
-                counted += kept;
-            }
-            sc.loss = counted ? sc.loss / static_cast<double>(counted) : 0;
-            return sc;
-        };
-
-        const std::string start_note = "train.magik: " + std::to_string(train.size()) + " training and " +
-                                       std::to_string(val.size()) + " validation windows of " + std::to_string(W) +
-                                       " frames; " + std::to_string(net.parameter_count()) + " parameters";
-        t.host->log(t.host, SPOTFLOW_LOG_INFO, start_note.c_str());
-
-        std::ofstream metrics(t.metrics_path, std::ios::trunc);
-        if (!metrics) throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("metrics_file").get<std::string>());
-        const int epochs = p.at("num_epochs");
-        const size_t bs = static_cast<size_t>(p.at("batch_size").get<int>());
-        // Progress per optimiser step (an epoch can take minutes).
-        const int64_t steps_per_epoch = static_cast<int64_t>((train.size() + bs - 1) / bs);
-        const bool augment = p.at("augment");
-        const double max_s = 60 * p.at("max_minutes").get<double>();
-        std::uniform_real_distribution<double> angle(0, 2 * M_PI);
-        std::bernoulli_distribution coin(0.5);
-
-        spotflow::TableBuilder rows;
-        const auto c_epoch = rows.add_column("epoch", spotflow::ColumnType::Int64);
-        const auto c_train = rows.add_column("train_loss", spotflow::ColumnType::Float64);
-        const auto c_val = rows.add_column("val_loss", spotflow::ColumnType::Float64);
-        const auto c_acc = rows.add_column("accuracy", spotflow::ColumnType::Float64);
-        const auto c_prec = rows.add_column("precision", spotflow::ColumnType::Float64);
-        const auto c_rec = rows.add_column("recall", spotflow::ColumnType::Float64);
-        const auto c_sec = rows.add_column("seconds", spotflow::ColumnType::Float64);
-        nlohmann::json best = nullptr, last = nullptr;
-        double best_loss = INFINITY;
-        int epoch = 0;
-        bool stopped_early = false;
-        for (; epoch < epochs; ++epoch) {
-            std::shuffle(train.begin(), train.end(), rng);
-            double sum = 0;
-            int64_t steps = 0;
-            for (size_t i = 0; i < train.size(); i += bs) {
-                if (t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
-                Batch b;
-                std::vector<float> y;
-                std::vector<uint8_t> m;
-                for (size_t j = i; j < std::min(train.size(), i + bs); ++j) {
-                    Transform tf;
-                    if (augment) tf.angle = angle(rng), tf.flip = coin(rng);
-                    const Graph g = graph_of(train[j], tf);
-                    b.add(g);
-                    gather(train[j], g, y, m);
-                }
-                sum += net.train_step(b, y, [&](const float* z, const float* lab, int64_t n, float* grad) {
-                    return call_loss(t, z, lab, m.data(), n, grad);
-                });
-                ++steps;
-                t.host->progress(t.host, epoch * steps_per_epoch + steps, epochs * steps_per_epoch);
-            }
-            const Scores sc = validate();
-            const double secs = elapsed();
-            last = {{"epoch", epoch}, {"train_loss", steps ? sum / static_cast<double>(steps) : 0.0},
-                    {"val_loss", sc.loss}, {"accuracy", sc.edges.accuracy()}, {"precision", sc.edges.precision()},
-                    {"recall", sc.edges.recall()}, {"f1", sc.edges.f1()}, {"threshold", threshold}, {"seconds", secs}};
-            metrics << last.dump() << '\n' << std::flush;
-            rows.append_int(c_epoch, epoch);
-            rows.append_double(c_train, last["train_loss"]);
-            rows.append_double(c_val, sc.loss);
-            rows.append_double(c_acc, sc.edges.accuracy());
-            rows.append_double(c_prec, sc.edges.precision());
-            rows.append_double(c_rec, sc.edges.recall());
-            rows.append_double(c_sec, secs);
-            const std::string note = "epoch " + std::to_string(epoch) + ": train loss " + last["train_loss"].dump() +
-                                     ", val loss " + std::to_string(sc.loss) + ", acc " + std::to_string(sc.edges.accuracy()) +
-                                     ", prec " + std::to_string(sc.edges.precision()) + ", rec " +
-                                     std::to_string(sc.edges.recall()) + " (" + std::to_string(secs) + " s)";
-            t.host->log(t.host, SPOTFLOW_LOG_INFO, note.c_str());
-            t.host->progress(t.host, (epoch + 1) * steps_per_epoch, epochs * steps_per_epoch);
-            if (sc.loss < best_loss) {
-                best_loss = sc.loss;
-                best = last;
-                save(net, t.best_path, p.at("best_model"), {{"training", {{"seed", t.seed}, {"validation", best}}}});
-            }
-            if (max_s > 0 && secs >= max_s && epoch + 1 < epochs) {
-                stopped_early = true;
-                ++epoch;
-                break;
-            }
+        const Scores sc = validate();
+        const double secs = elapsed();
+        last = {{"epoch", epoch}, {"train_loss", steps ? sum / static_cast<double>(steps) : 0.0},
+                {"val_loss", sc.loss}, {"accuracy", sc.edges.accuracy()}, {"precision", sc.edges.precision()},
+                {"recall", sc.edges.recall()}, {"f1", sc.edges.f1()}, {"threshold", threshold}, {"seconds", secs}};
+        metrics << last.dump() << '\n' << std::flush;
+        rows.append_int(c_epoch, epoch);
+        rows.append_double(c_train, last["train_loss"]);
+        rows.append_double(c_val, sc.loss);
+        rows.append_double(c_acc, sc.edges.accuracy());
+        rows.append_double(c_prec, sc.edges.precision());
+        rows.append_double(c_rec, sc.edges.recall());
+        rows.append_double(c_sec, secs);
+        const std::string note = "epoch " + std::to_string(epoch) + ": train loss " + last["train_loss"].dump() +
+                                 ", val loss " + std::to_string(sc.loss) + ", acc " + std::to_string(sc.edges.accuracy()) +
+                                 ", prec " + std::to_string(sc.edges.precision()) + ", rec " +
+                                 std::to_string(sc.edges.recall()) + " (" + std::to_string(secs) + " s)";
+        t.host->log(t.host, SPOTFLOW_LOG_INFO, note.c_str());
+        t.host->progress(t.host, (epoch + 1) * steps_per_epoch, epochs * steps_per_epoch);
+        if (sc.loss < best_loss) {
+            best_loss = sc.loss;
+            best = last;
+            save(net, t.best_path, p.at("best_model"), {{"training", {{"seed", t.seed}, {"validation", best}}}});
         }
-        if (!metrics.flush()) throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("metrics_file").get<std::string>());
-        save(net, t.final_path, p.at("final_model"), {{"training", {{"seed", t.seed}, {"validation", last}}}});
+        if (max_s > 0 && secs >= max_s && epoch + 1 < epochs) {
+            stopped_early = true;
+            ++epoch;
+            break;
+        }
+    }
+    if (!metrics.flush()) throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("metrics_file").get<std::string>());
+    save(net, t.final_path, p.at("final_model"), {{"training", {{"seed", t.seed}, {"validation", last}}}});
 
-        nlohmann::json card = {
-            {"model", "link.magik"},
-            {"description", "MAGIK-style graph neural network (Pineda et al., Nat. Mach. Intell. 5, 71-82, 2023) classifying "
-                            "candidate links between detections; trained by train.magik."},
-            {"files", {{"best", p.at("best_model")}, {"final", p.at("final_model")}, {"metrics", p.at("metrics_file")}}},
-            {"format", "spotflow-magik v1: 8-byte magic SFMAGIK1, uint64 header length, JSON header, float32 tensors in header order, SFMAGEND"},
-            {"architecture", {{"hidden_dim", t.arch.hidden}, {"num_layers", t.arch.layers}, {"node_features", {"frame", "x", "y", "probability", "photons"}},
-                              {"edge_features", {"dx", "dy", "distance", "gap"}}, {"parameters", net.parameter_count()}}},
-            {"scales", {{"position_scale", t.scales.position_scale}, {"distance_scale", t.scales.distance_scale},
-                        {"gap_scale", t.scales.gap_scale}, {"window_frames", W}}},
-            {"params", p},
-            {"seed", t.seed},
-            {"threads", t.host->threads(t.host)},
-            {"data", {{"streams", data}, {"train_windows", train.size()}, {"validation_windows", val.size()}}},
-            {"epochs_run", epoch},
-            {"stopped_by_time_limit", stopped_early},
-            {"best", best},
-            {"final", last},
-            {"training_time_s", elapsed()},
-            {"recipe", p.at("recipe")},
-            {"remake", "spotflow run " + p.at("recipe").get<std::string>() + " --out DIR"}};
-        std::ofstream card_file(t.card_path, std::ios::trunc);
-        if (!(card_file << card.dump(2) << '\n') || !card_file.flush())
-            throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("model_card").get<std::string>());
+    nlohmann::json card = {
+        {"model", "link.magik"},
+        {"description", "MAGIK-style graph neural network (Pineda et al., Nat. Mach. Intell. 5, 71-82, 2023) classifying "
+                        "candidate links between detections; trained by train.magik."},
+        {"files", {{"best", p.at("best_model")}, {"final", p.at("final_model")}, {"metrics", p.at("metrics_file")}}},
+        {"format", "spotflow-magik v1: 8-byte magic SFMAGIK1, uint64 header length, JSON header, float32 tensors in header order, SFMAGEND"},
+        {"architecture", {{"hidden_dim", t.arch.hidden}, {"num_layers", t.arch.layers}, {"node_features", {"frame", "x", "y", "probability", "photons"}},
+                          {"edge_features", {"dx", "dy", "distance", "gap"}}, {"parameters", net.parameter_count()}}},
+        {"scales", {{"position_scale", t.scales.position_scale}, {"distance_scale", t.scales.distance_scale},
+                    {"gap_scale", t.scales.gap_scale}, {"window_frames", W}}},
+        {"params", p},
+        {"seed", t.seed},
+        {"threads", t.host->threads(t.host)},
+        {"data", {{"streams", data}, {"train_windows", train.size()}, {"validation_windows", val.size()}}},
+        {"epochs_run", epoch},
+        {"stopped_by_time_limit", stopped_early},
+        {"best", best},
+        {"final", last},
+        {"training_time_s", elapsed()},
+        {"recipe", p.at("recipe")},
+        {"remake", "spotflow run " + p.at("recipe").get<std::string>() + " --out DIR"}};
+    std::ofstream card_file(t.card_path, std::ios::trunc);
+    if (!(card_file << card.dump(2) << '\n') || !card_file.flush())
+        throw spotflow::PluginError(SPOTFLOW_ERR_IO, "cannot write " + p.at("model_card").get<std::string>());
 
-        spotflow_packet mp{};
-        mp.kind = SPOTFLOW_DATA_TABLE;
-        mp.info.total_frames = -1;
-        rows.finish(&mp.schema, &mp.array);
-        return out->emit(out, 0, &mp);
-    });
+    spotflow_packet mp{};
+    mp.kind = SPOTFLOW_DATA_TABLE;
+    mp.info.total_frames = -1;
+    rows.finish(&mp.schema, &mp.array);
+    return out->emit(out, 0, &mp);
 }
-
-void destroy(void* self) { delete static_cast<Trainer*>(self); }
 
 const spotflow_port_desc kInputs[] = {
     {"detections", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_MULTIPLE | SPOTFLOW_PORT_WHOLE_STREAM,
@@ -421,7 +385,7 @@ const spotflow_port_desc kInputs[] = {
      "the same movies' ground truth, edge for edge: frame, x, y, track_id"}};
 const spotflow_port_desc kOutputs[] = {
     {"metrics", SPOTFLOW_TYPE_METRICS, SPOTFLOW_DATA_TABLE, 0, "one row per epoch: losses and validation scores"}};
-const spotflow_node_vtable kVtable = {create, nullptr, process, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Trainer>();
 
 } // namespace
 

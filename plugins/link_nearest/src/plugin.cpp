@@ -5,27 +5,18 @@
 #include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow_tables/linker_node.hpp"
+#include "schema.json.hpp"
 
 namespace link_nearest {
 namespace {
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "max_distance": {"type": "number", "exclusiveMinimum": 0, "default": 5.0,
-      "description": "Largest displacement in pixels between linked detections."},
-    "max_gap": {"type": "integer", "minimum": 0, "default": 0,
-      "description": "Frames a track may skip (0: links only consecutive frames)."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 class Linker : public spotflow::tables::LinkerNode {
 public:
     static constexpr const char* kContext = "linking";
 
-    Linker(const spotflow_host*, const char* params_json) {
+    Linker(const spotflow_host* host, const char* params_json) : LinkerNode(host, "link.nearest", params_json) {
         const auto p = nlohmann::json::parse(params_json);
         options_ = {p.at("max_distance"), p.at("max_gap")};
     }

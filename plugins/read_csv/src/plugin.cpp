@@ -14,6 +14,7 @@
 #include "spotflow/node.hpp"
 #include "spotflow/params.hpp"
 #include "spotflow/plugin_error.hpp"
+#include "schema.json.hpp"
 
 namespace read_csv {
 namespace {
@@ -24,24 +25,7 @@ using spotflow_csv::CsvLayout;
 using spotflow_csv::CsvRecords;
 using spotflow_csv::RequiredColumn;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["path"],
-  "properties": {
-    "path": {"type": "string", "minLength": 1,
-             "description": "The CSV file: a header line of column names, then one row per line (RFC 4180 quoting)."},
-    "batch_rows": {"type": "integer", "minimum": 1, "default": 65536,
-                   "description": "Rows per emitted batch; memory use follows it."},
-    "columns": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true, "default": [],
-                "description": "Keep only these columns, in this order; every name must be in the header. Empty: all columns, in file order."},
-    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
-                      "description": "Pixel size in nm recorded in the stream info for downstream nodes; 0 = unknown."},
-    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
-                         "description": "Time between frames in s recorded in the stream info; 0 = unknown."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Flavor {
     const char* table_type; // the output port's type

@@ -10,21 +10,15 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 
 namespace {
 
-class ReadCsv : public ::testing::Test {
+class ReadCsv : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_read_csv_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
 
     fs::path write(const std::string& name, const std::string& text) {
         const fs::path p = dir_ / name;
@@ -36,7 +30,6 @@ protected:
                (extra.empty() ? R"(, "columns": [])" : extra) + "}";
     }
 
-    fs::path dir_ = make_dir();
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
 };

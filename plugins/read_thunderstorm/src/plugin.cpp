@@ -13,6 +13,7 @@
 #include "spotflow/plugin_error.hpp"
 #include "thunderstorm_columns.hpp"
 #include "thunderstorm_rows.hpp"
+#include "schema.json.hpp"
 
 namespace read_thunderstorm {
 namespace {
@@ -21,22 +22,7 @@ using spotflow::guarded;
 using spotflow::PluginError;
 using spotflow_csv::CsvRecords;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["path", "pixel_size_nm"],
-  "properties": {
-    "path": {"type": "string", "minLength": 1,
-             "description": "ThunderSTORM results exported as CSV (header of labels such as \"x [nm]\")."},
-    "pixel_size_nm": {"type": "number", "exclusiveMinimum": 0,
-                      "description": "The camera pixel size in nm that ThunderSTORM used (Camera setup), to convert nm to pixels."},
-    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
-                         "description": "Time between frames in s recorded in the stream info; 0 = unknown."},
-    "batch_rows": {"type": "integer", "minimum": 1, "default": 65536,
-                   "description": "Detections per emitted batch; memory use follows it."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Params {
     std::string path;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
@@ -18,15 +19,8 @@ const char* kHeaderXY = R"("id","frame","x [nm]","y [nm]","sigma [nm]","intensit
 // The v1.3 header: "uncertainty [nm]" instead.
 const char* kHeaderV13 = R"("id","frame","x [nm]","y [nm]","sigma [nm]","intensity [photon]","offset [photon]","bkgstd [photon]","uncertainty [nm]")";
 
-class ReadThunderstorm : public ::testing::Test {
+class ReadThunderstorm : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_read_ts_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
 
     fs::path write(const std::string& text) {
         const fs::path p = dir_ / "ts.csv";
@@ -47,7 +41,6 @@ protected:
         return node;
     }
 
-    fs::path dir_ = make_dir();
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
     const spotflow_plugin_desc& desc = lib.plugin("read.thunderstorm");

@@ -25,7 +25,6 @@
 namespace sim {
 namespace {
 
-using spotflow::guarded;
 using spotflow::PluginError;
 
 constexpr const char* kDatasetProperties = R"(
@@ -57,6 +56,12 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 struct Dataset {
+    static constexpr const char* kContext = "sim.dataset";
+    Dataset(const spotflow_host* host, const char* params_json);
+    Dataset(const Dataset&) = delete; // atomics: made in place
+    Dataset& operator=(const Dataset&) = delete;
+    spotflow_status pull(const spotflow_emitter* out);
+
     const spotflow_host* host = nullptr;
     SimParams p;
     uint64_t seed = 0;
@@ -123,83 +128,66 @@ struct Dataset {
     }
 };
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Dataset* dataset = nullptr;
-    guarded(host, "creating sim.dataset", [&] {
-        nlohmann::json j;
-        auto d = std::make_unique<Dataset>();
-        d->host = host;
-        d->p = read_params(params_json, &j);
-        const auto count = [&](const char* name) {
-            const auto it = j.find(name);
-            if (it == j.end() || !it->is_number_integer())
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, fmt::format("param '{}' must be an integer", name));
-            return it->get<int64_t>();
-        };
-        d->num_samples = count("num_samples");
-        if (d->num_samples < 1)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                              fmt::format("param 'num_samples' must be >= 1, got {}", d->num_samples));
-        const int64_t only = count("only_sample");
-        if (only < -1 || only >= d->num_samples)
-            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
-                              fmt::format("param 'only_sample' must be -1 or a sample index below num_samples ({}), got {}",
-                                          d->num_samples, only));
-        d->seed = effective_seed(host, d->p.seed);
-        for (int64_t k = only < 0 ? 0 : only; k < (only < 0 ? d->num_samples : only + 1); ++k) {
-            SampleFiles f;
-            f.index = k;
-            f.name = sample_name(k, d->num_samples);
-            f.movie = claim(host, f.name + "/movie.tif");
-            f.truth = claim(host, f.name + "/ground_truth_tracks.csv");
-            f.metadata = claim(host, f.name + "/metadata.json");
-            if (d->p.calcium.enabled) {
-                f.calcium = claim(host, f.name + "/calcium.tif");
-                f.events = claim(host, f.name + "/calcium_events.csv");
-            }
-            d->samples.push_back(std::move(f));
+Dataset::Dataset(const spotflow_host* host_, const char* params_json) : host(host_) {
+    nlohmann::json j;
+    p = read_params(params_json, &j);
+    const auto count = [&](const char* name) {
+        const auto it = j.find(name);
+        if (it == j.end() || !it->is_number_integer())
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, fmt::format("param '{}' must be an integer", name));
+        return it->get<int64_t>();
+    };
+    num_samples = count("num_samples");
+    if (num_samples < 1)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          fmt::format("param 'num_samples' must be >= 1, got {}", num_samples));
+    const int64_t only = count("only_sample");
+    if (only < -1 || only >= num_samples)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          fmt::format("param 'only_sample' must be -1 or a sample index below num_samples ({}), got {}",
+                                      num_samples, only));
+    seed = effective_seed(host, p.seed);
+    for (int64_t k = only < 0 ? 0 : only; k < (only < 0 ? num_samples : only + 1); ++k) {
+        SampleFiles f;
+        f.index = k;
+        f.name = sample_name(k, num_samples);
+        f.movie = claim(host, f.name + "/movie.tif");
+        f.truth = claim(host, f.name + "/ground_truth_tracks.csv");
+        f.metadata = claim(host, f.name + "/metadata.json");
+        if (p.calcium.enabled) {
+            f.calcium = claim(host, f.name + "/calcium.tif");
+            f.events = claim(host, f.name + "/calcium_events.csv");
         }
-        d->arena = std::make_unique<tbb::task_arena>(std::max(1, host->threads(host)));
-        dataset = d.release();
-        return SPOTFLOW_OK;
-    });
-    return dataset;
+        samples.push_back(std::move(f));
+    }
+    arena = std::make_unique<tbb::task_arena>(std::max(1, host->threads(host)));
 }
 
 // The whole dataset in one pull: nothing flows downstream, so there is no
 // backpressure to respect, and samples run in parallel.
-spotflow_status pull(void* self, const spotflow_emitter*) {
-    auto& d = *static_cast<Dataset*>(self);
-    return guarded(d.host, "writing the dataset", [&]() -> spotflow_status {
-        d.arena->execute([&] {
-            tbb::parallel_for(size_t{0}, d.samples.size(), [&](size_t i) {
-                try {
-                    d.write_sample(d.samples[i]);
-                } catch (...) {
-                    d.stop = true; // the other samples stop at their next chunk
-                    throw;
-                }
-            });
+spotflow_status Dataset::pull(const spotflow_emitter*) {
+    Dataset& d = *this;
+    d.arena->execute([&] {
+        tbb::parallel_for(size_t{0}, d.samples.size(), [&](size_t i) {
+            try {
+                d.write_sample(d.samples[i]);
+            } catch (...) {
+                d.stop = true; // the other samples stop at their next chunk
+                throw;
+            }
         });
-        return SPOTFLOW_DONE;
     });
+    return SPOTFLOW_DONE;
 }
 
-spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
-
-void destroy(void* self) { delete static_cast<Dataset*>(self); }
-
-const spotflow_node_vtable kVtable = {create, pull, nullptr, finish, destroy};
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Dataset>();
+const std::string kSchema = params_schema(kDatasetProperties);
 
 } // namespace
 
-const spotflow_plugin_desc* dataset_descriptor() {
-    static const std::string schema = params_schema(kDatasetProperties);
-    static const spotflow_plugin_desc d = {
-        "sim.dataset", kVersion,
-        "Writes a dataset of simulated TIRF movies with ground truth (sample_000/movie.tif, ground_truth_tracks.csv, ...)",
-        "source", nullptr, 0, 0, nullptr, schema.c_str(), &kVtable, nullptr};
-    return &d;
-}
+const spotflow_plugin_desc kDatasetDesc = {
+    "sim.dataset", kVersion,
+    "Writes a dataset of simulated TIRF movies with ground truth (sample_000/movie.tif, ground_truth_tracks.csv, ...)",
+    "source", nullptr, 0, 0, nullptr, kSchema.c_str(), &kVtable, nullptr};
 
 } // namespace sim

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "spotflow/entry.hpp"
 #include "spotflow/plugin_error.hpp"
 
 namespace sim {
@@ -36,16 +37,4 @@ uint64_t effective_seed(const spotflow_host* host, int64_t seed_param) {
 
 } // namespace sim
 
-namespace {
-
-uint32_t plugin_count() { return 2; }
-const spotflow_plugin_desc* plugin(uint32_t i) {
-    if (i == 0) return sim::tirf_descriptor();
-    if (i == 1) return sim::dataset_descriptor();
-    return nullptr;
-}
-
-} // namespace
-
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT, plugin_count,
-                                                                         plugin};
+SPOTFLOW_EXPORT_PLUGINS(sim::kTirfDesc, sim::kDatasetDesc);

@@ -12,8 +12,8 @@ namespace sim {
 
 constexpr const char* kVersion = "1.0.0";
 
-const spotflow_plugin_desc* tirf_descriptor();
-const spotflow_plugin_desc* dataset_descriptor();
+extern const spotflow_plugin_desc kTirfDesc;
+extern const spotflow_plugin_desc kDatasetDesc;
 
 // A draft-7 params schema: extra_properties (JSON members, may be empty) and
 // the physics properties.

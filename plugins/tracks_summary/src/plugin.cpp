@@ -9,6 +9,7 @@
 #include "spotflow/node.hpp"
 #include "statistics_figure.hpp"
 #include "summary.hpp"
+#include "schema.json.hpp"
 
 namespace tracks_summary {
 namespace {
@@ -16,17 +17,7 @@ namespace {
 using spotflow::ColumnType;
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
-                         "description": "Time between frames in s for the duration_s column; 0 takes it from the stream info, and without one duration_s is left out."},
-    "figure": {"type": "string", "default": "",
-               "description": "File name of the track statistics figure (length and duration histograms, tracks alive per frame), e.g. track_statistics.png; empty draws none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 class Node {
 public:

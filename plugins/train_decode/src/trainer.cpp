@@ -21,16 +21,18 @@
 #include <torch/optim/adamw.h>
 #include <torch/version.h>
 
-#include "match.hpp"
-#include "net.hpp"
+#include "spotflow_decode/match.hpp"
+#include "spotflow_decode/net.hpp"
 #include "spotflow_sim/params.hpp"
-#include "postprocess.hpp"
+#include "spotflow_decode/postprocess.hpp"
 #include "spotflow_sim/rng.hpp"
 #include "spotflow_sim/simulator.hpp"
-#include "spotflow/plugin.h"
+#include "spotflow/entry.hpp"
+#include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_nn/loss_bridge.hpp"
 #include "spotflow_nn/training.hpp"
+#include "schema.json.hpp"
 
 
 namespace train_decode {
@@ -39,53 +41,7 @@ namespace {
 using spotflow::PluginError;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "simulation": {"type": "object", "default": {},
-      "description": "The data model: sim.tirf physics params (camera, qe, baseline_adu, e_per_adu, read_noise_e, em_gain, psf_sigma_px, diffusion, blinking, ...) overriding sim.tirf's defaults. image_size, num_frames, num_tracks, photons and background are set per sample from the ranges below."},
-    "frame_size": {"type": "integer", "minimum": 8, "maximum": 512, "default": 40, "description": "Training frames are frame_size x frame_size px."},
-    "emitters_min": {"type": "integer", "minimum": 0, "default": 1, "description": "Fewest emitters per training window."},
-    "emitters_max": {"type": "integer", "minimum": 0, "default": 8, "description": "Most emitters per training window (uniform in between)."},
-    "photons_min": {"type": "number", "exclusiveMinimum": 0, "default": 300, "description": "Per-window mean photons are log-uniform in [photons_min, photons_max]."},
-    "photons_max": {"type": "number", "exclusiveMinimum": 0, "default": 6000, "description": "See photons_min."},
-    "background_min": {"type": "number", "minimum": 0, "default": 2, "description": "Per-window background photons/px uniform in [background_min, background_max]."},
-    "background_max": {"type": "number", "minimum": 0, "default": 40, "description": "See background_min."},
-    "edge_probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1,
-      "description": "Fraction of windows whose first or last frame is replaced by the centre frame, as the detector pads the movie's first and last frames."},
-    "margin_px": {"type": "number", "minimum": 0, "default": 1, "description": "Emitters stay this far from the edge pixels' centres."},
-    "network": {"type": "object", "default": {},
-      "description": "Network widths (frame_channels, frame_depth, temporal_channels, temporal_depth, convs_per_level, head_channels) and scalings; unset fields take detect.decode's defaults."},
-    "optimizer": {"type": "string", "enum": ["adamw", "adam"], "default": "adamw", "description": "AdamW (decoupled weight decay, as DECODE) or Adam (L2 weight decay)."},
-    "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Initial learning rate (seed 000: 0.001)."},
-    "lr_step_size": {"type": "integer", "minimum": 1, "default": 1000, "description": "StepLR: multiply the learning rate by lr_gamma every this many steps."},
-    "lr_gamma": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.7, "description": "StepLR factor."},
-    "weight_decay": {"type": "number", "minimum": 0, "default": 1e-05, "description": "Weight decay (seed 000: 1e-5)."},
-    "batch_size": {"type": "integer", "minimum": 1, "default": 16, "description": "Windows per step."},
-    "iterations": {"type": "integer", "minimum": 1, "default": 4000, "description": "Optimiser steps."},
-    "grad_clip_norm": {"type": "number", "minimum": 0, "default": 0.03, "description": "Clip the gradient's global norm to this (DECODE: 0.03); 0: no clipping."},
-    "validate_every": {"type": "integer", "minimum": 1, "default": 250, "description": "Validate every this many steps (and after the last)."},
-    "validation_samples": {"type": "integer", "minimum": 1, "default": 128, "description": "Windows in the fixed validation set."},
-    "validation_photons": {"type": "number", "minimum": 0, "default": 0,
-      "description": "Mean photons of every validation window; 0: drawn from the training range."},
-    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Post-processing threshold (on the integrated probability) for the validation scores."},
-    "candidate_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.1, "description": "Post-processing candidate threshold (DECODE's raw_th) for the validation scores."},
-    "integration": {"type": "string", "enum": ["square", "plus"], "default": "square", "description": "Post-processing neighbourhood for the validation scores, as detect.decode's param."},
-    "position": {"type": "string", "enum": ["mixture", "pixel"], "default": "mixture", "description": "Post-processing position estimate for the validation scores, as detect.decode's param."},
-    "merge_agreeing": {"type": "boolean", "default": true, "description": "Post-processing merge of agreeing adjacent candidates for the validation scores, as detect.decode's param."},
-    "tolerance_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "Matching tolerance for the validation scores, px."},
-    "loss": {"type": "string", "default": "loss.decode_gmm", "description": "The loss plugin."},
-    "loss_params": {"type": "object", "default": {}, "description": "Params of the loss plugin."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the initial weights, training and validation data; -1: the host's seed for this node."},
-    "recipe": {"type": "string", "default": "", "description": "How this training was run (e.g. the command line), copied into the model card."},
-    "best_model": {"type": "string", "default": "best_model.sfw", "description": "Output: the weights with the best validation F1 (ties: lower RMSE)."},
-    "final_model": {"type": "string", "default": "final_model.sfw", "description": "Output: the weights after the last step."},
-    "metrics_file": {"type": "string", "default": "metrics.jsonl", "description": "Output: one JSON line per validation."},
-    "model_card": {"type": "string", "default": "model_card.json", "description": "Output: recipe, data model, scores, training time."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Settings {
     sim::SimParams sim;
@@ -171,6 +127,12 @@ Batch make_batch(const Settings& s, uint64_t seed, int64_t count, double fixed_p
 }
 
 struct Trainer {
+    static constexpr const char* kContext = "train.decode";
+    Trainer(const spotflow_host* host, const char* params_json);
+    Trainer(const Trainer&) = delete; // the loop holds the optimiser's address
+    Trainer& operator=(const Trainer&) = delete;
+    spotflow_status pull(const spotflow_emitter* out);
+
     const spotflow_host* host = nullptr;
     Settings s;
     nlohmann::json params;
@@ -320,132 +282,117 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     return s;
 }
 
-void* create(const spotflow_host* host, const char* params_json) {
-    Trainer* made = nullptr;
-    spotflow::guarded(host, "create", [&]() -> spotflow_status {
-        auto t = std::make_unique<Trainer>();
-        t->host = host;
-        t->params = nlohmann::json::parse(params_json);
-        t->s = parse(t->params, host);
-        t->threads = std::max(1, host->threads(host));
-        spotflow::nn::set_threads(t->threads);
-        try {
-            t->loss = std::make_unique<spotflow::nn::LossBridge>(
-                host, t->params.value("loss", std::string("loss.decode_gmm")),
-                t->params.value("loss_params", nlohmann::json::object()));
-        } catch (const spotflow::nn::LossNotCreated& e) {
-            return e.status; // the host has said why
-        }
-        const auto out = [&](const char* key, std::string* path) {
-            const std::string name = t->params.value(key, std::string());
-            char buf[4096];
-            const spotflow_status st = host->output_path(host, name.c_str(), buf, sizeof buf);
-            if (st != SPOTFLOW_OK) throw PluginError(st, "param '" + std::string(key) + "': cannot write '" + name + "'");
-            *path = buf;
-        };
-        out("best_model", &t->best_path);
-        out("final_model", &t->final_path);
-        out("metrics_file", &t->metrics_path);
-        out("model_card", &t->card_path);
-        spotflow::nn::seed_everything(t->s.seed);
-        t->net = decode::DecodeNet(t->s.net);
-        // Two parameter groups: the network's, and the loss's learnable
-        // parameters (none for loss.decode_gmm) without weight decay.
-        const auto groups = [&](auto make_options) {
-            std::vector<torch::optim::OptimizerParamGroup> g;
-            g.emplace_back(t->net->parameters(), make_options(t->s.weight_decay));
-            if (!t->loss->parameters().empty()) g.emplace_back(t->loss->parameters(), make_options(0.0));
-            return g;
-        };
-        if (t->s.adamw)
-            t->opt = std::make_unique<torch::optim::AdamW>(
-                groups([&](double wd) { return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(t->s.lr).weight_decay(wd)); }),
-                torch::optim::AdamWOptions(t->s.lr).weight_decay(t->s.weight_decay));
-        else
-            t->opt = std::make_unique<torch::optim::Adam>(
-                groups([&](double wd) { return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(t->s.lr).weight_decay(wd)); }),
-                torch::optim::AdamOptions(t->s.lr).weight_decay(t->s.weight_decay));
-        spotflow::nn::LoopOptions lo;
-        lo.iterations = t->s.iterations;
-        lo.validate_every = t->s.validate_every;
-        lo.grad_clip_norm = t->s.grad_clip;
-        lo.best_by = {{"f1", true}, {"rmse_px", false}}; // ties: lower RMSE
-        spotflow::nn::ScheduleOptions so; // StepLR, as DECODE
-        so.kind = spotflow::nn::ScheduleOptions::Step;
-        so.step_size = t->s.lr_step;
-        so.gamma = t->s.lr_gamma;
-        t->loop = std::make_unique<spotflow::nn::TrainingLoop>(lo, *t->opt, spotflow::nn::Schedule(so));
-        try {
-            t->loop->open_log(t->metrics_path);
-        } catch (const std::exception& e) {
-            throw PluginError(SPOTFLOW_ERR_IO, e.what());
-        }
-        // The fixed validation set: its own seed stream, in batches.
-        tbb::task_arena arena(t->threads);
-        arena.execute([&] {
-            for (int64_t i = 0; i < t->s.validation_samples; i += 32)
-                t->validation.push_back(make_batch(t->s, sim::mix_seed(t->s.seed, 7) + static_cast<uint64_t>(i),
-                                                   std::min<int64_t>(32, t->s.validation_samples - i),
-                                                   t->s.validation_photons));
-        });
-        made = t.release();
-        return SPOTFLOW_OK;
+Trainer::Trainer(const spotflow_host* host_, const char* params_json) : host(host_) {
+    params = nlohmann::json::parse(params_json);
+    s = parse(params, host);
+    threads = std::max(1, host->threads(host));
+    spotflow::nn::set_threads(threads);
+    try {
+        loss = std::make_unique<spotflow::nn::LossBridge>(
+            host, params.value("loss", std::string("loss.decode_gmm")),
+            params.value("loss_params", nlohmann::json::object()));
+    } catch (const spotflow::nn::LossNotCreated& e) {
+        throw spotflow::AlreadyReported{e.status}; // the host has said why
+    }
+    const auto out = [&](const char* key, std::string* path) {
+        const std::string name = params.value(key, std::string());
+        char buf[4096];
+        const spotflow_status st = host->output_path(host, name.c_str(), buf, sizeof buf);
+        if (st != SPOTFLOW_OK) throw PluginError(st, "param '" + std::string(key) + "': cannot write '" + name + "'");
+        *path = buf;
+    };
+    out("best_model", &best_path);
+    out("final_model", &final_path);
+    out("metrics_file", &metrics_path);
+    out("model_card", &card_path);
+    spotflow::nn::seed_everything(s.seed);
+    net = decode::DecodeNet(s.net);
+    // Two parameter groups: the network's, and the loss's learnable
+    // parameters (none for loss.decode_gmm) without weight decay.
+    const auto groups = [&](auto make_options) {
+        std::vector<torch::optim::OptimizerParamGroup> g;
+        g.emplace_back(net->parameters(), make_options(s.weight_decay));
+        if (!loss->parameters().empty()) g.emplace_back(loss->parameters(), make_options(0.0));
+        return g;
+    };
+    if (s.adamw)
+        opt = std::make_unique<torch::optim::AdamW>(
+            groups([&](double wd) { return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(s.lr).weight_decay(wd)); }),
+            torch::optim::AdamWOptions(s.lr).weight_decay(s.weight_decay));
+    else
+        opt = std::make_unique<torch::optim::Adam>(
+            groups([&](double wd) { return std::make_unique<torch::optim::AdamOptions>(torch::optim::AdamOptions(s.lr).weight_decay(wd)); }),
+            torch::optim::AdamOptions(s.lr).weight_decay(s.weight_decay));
+    spotflow::nn::LoopOptions lo;
+    lo.iterations = s.iterations;
+    lo.validate_every = s.validate_every;
+    lo.grad_clip_norm = s.grad_clip;
+    lo.best_by = {{"f1", true}, {"rmse_px", false}}; // ties: lower RMSE
+    spotflow::nn::ScheduleOptions so; // StepLR, as DECODE
+    so.kind = spotflow::nn::ScheduleOptions::Step;
+    so.step_size = s.lr_step;
+    so.gamma = s.lr_gamma;
+    loop = std::make_unique<spotflow::nn::TrainingLoop>(lo, *opt, spotflow::nn::Schedule(so));
+    try {
+        loop->open_log(metrics_path);
+    } catch (const std::exception& e) {
+        throw PluginError(SPOTFLOW_ERR_IO, e.what());
+    }
+    // The fixed validation set: its own seed stream, in batches.
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+        for (int64_t i = 0; i < s.validation_samples; i += 32)
+            validation.push_back(make_batch(s, sim::mix_seed(s.seed, 7) + static_cast<uint64_t>(i),
+                                               std::min<int64_t>(32, s.validation_samples - i),
+                                               s.validation_photons));
     });
-    return made;
 }
 
-spotflow_status pull(void* self, const spotflow_emitter*) {
-    auto& t = *static_cast<Trainer*>(self);
-    return spotflow::guarded(t.host, "train.decode", [&]() -> spotflow_status {
-        if (t.loop->step() == 0) t.started = Clock::now();
-        tbb::task_arena arena(t.threads);
-        spotflow::nn::LoopHooks hooks;
-        hooks.train_step = [&](int64_t step) {
-            const double l = t.train_step(arena, step);
-            t.host->progress(t.host, step + 1, t.s.iterations);
-            return l;
-        };
-        hooks.validate = [&](int64_t) { return t.validate(); };
-        hooks.on_best = [&](const nlohmann::json& v) {
-            t.last_scores = v;
-            t.best_scores = v;
-            decode::save_weights(t.net, t.card("best"), t.best_path);
-        };
-        hooks.cancelled = [&] { return t.host->is_cancelled(t.host) != 0; };
-        const nlohmann::json v = t.loop->advance(hooks);
-        if (v.empty() || t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
+spotflow_status Trainer::pull(const spotflow_emitter*) {
+    Trainer& t = *this;
+    if (t.loop->step() == 0) t.started = Clock::now();
+    tbb::task_arena arena(t.threads);
+    spotflow::nn::LoopHooks hooks;
+    hooks.train_step = [&](int64_t step) {
+        const double l = t.train_step(arena, step);
+        t.host->progress(t.host, step + 1, t.s.iterations);
+        return l;
+    };
+    hooks.validate = [&](int64_t) { return t.validate(); };
+    hooks.on_best = [&](const nlohmann::json& v) {
         t.last_scores = v;
-        const double f1 = v["f1"], rmse = v["rmse_px"];
-        char line[256];
-        std::snprintf(line, sizeof line, "train.decode: step %lld/%lld  loss %.3f  val F1 %.4f  P %.4f  R %.4f  RMSE %.4f px",
-                      static_cast<long long>(t.loop->step()), static_cast<long long>(t.s.iterations), t.loop->running_loss(), f1,
-                      static_cast<double>(v["precision"]), static_cast<double>(v["recall"]), rmse);
-        t.host->log(t.host, SPOTFLOW_LOG_INFO, line);
-        std::snprintf(line, sizeof line, "train.decode: %.3f s/step simulating, %.3f s/step in the network", t.data_s / double(t.loop->step()),
-                      t.net_s / double(t.loop->step()));
-        t.host->log(t.host, SPOTFLOW_LOG_DEBUG, line);
-        if (!t.loop->finished()) return SPOTFLOW_OK;
-        decode::save_weights(t.net, t.card("final"), t.final_path);
-        std::ofstream card(t.card_path, std::ios::trunc);
-        card << t.card("best").dump(2) << "\n";
-        if (!card) throw PluginError(SPOTFLOW_ERR_IO, "cannot write " + t.card_path);
-        return SPOTFLOW_DONE;
-    });
+        t.best_scores = v;
+        decode::save_weights(t.net, t.card("best"), t.best_path);
+    };
+    hooks.cancelled = [&] { return t.host->is_cancelled(t.host) != 0; };
+    const nlohmann::json v = t.loop->advance(hooks);
+    if (v.empty() || t.host->is_cancelled(t.host)) return SPOTFLOW_ERR_CANCELLED;
+    t.last_scores = v;
+    const double f1 = v["f1"], rmse = v["rmse_px"];
+    char line[256];
+    std::snprintf(line, sizeof line, "train.decode: step %lld/%lld  loss %.3f  val F1 %.4f  P %.4f  R %.4f  RMSE %.4f px",
+                  static_cast<long long>(t.loop->step()), static_cast<long long>(t.s.iterations), t.loop->running_loss(), f1,
+                  static_cast<double>(v["precision"]), static_cast<double>(v["recall"]), rmse);
+    t.host->log(t.host, SPOTFLOW_LOG_INFO, line);
+    std::snprintf(line, sizeof line, "train.decode: %.3f s/step simulating, %.3f s/step in the network", t.data_s / double(t.loop->step()),
+                  t.net_s / double(t.loop->step()));
+    t.host->log(t.host, SPOTFLOW_LOG_DEBUG, line);
+    if (!t.loop->finished()) return SPOTFLOW_OK;
+    decode::save_weights(t.net, t.card("final"), t.final_path);
+    std::ofstream card(t.card_path, std::ios::trunc);
+    card << t.card("best").dump(2) << "\n";
+    if (!card) throw PluginError(SPOTFLOW_ERR_IO, "cannot write " + t.card_path);
+    return SPOTFLOW_DONE;
 }
 
-spotflow_status finish(void*, const spotflow_emitter*) { return SPOTFLOW_OK; }
-void destroy(void* self) { delete static_cast<Trainer*>(self); }
+const spotflow_node_vtable kVtable = spotflow::node_vtable<Trainer>();
 
-const spotflow_node_vtable kVtable = {create, pull, nullptr, finish, destroy};
+} // namespace
+
 const spotflow_plugin_desc kDesc = {"train.decode", "1.0.0",
                                     "Trains detect.decode's network on simulated windows with a loss plugin (loss.decode_gmm)",
                                     "trainer", nullptr, 0, 0, nullptr, kSchema, &kVtable, nullptr};
 
-uint32_t count() { return 1; }
-const spotflow_plugin_desc* plugin(uint32_t i) { return i == 0 ? &kDesc : nullptr; }
-
-} // namespace
 } // namespace train_decode
 
-extern "C" SPOTFLOW_EXPORT const spotflow_plugin_entry spotflow_entry = {SPOTFLOW_ABI_VERSION_INIT,
-                                                                         train_decode::count, train_decode::plugin};
+SPOTFLOW_EXPORT_PLUGINS(train_decode::kDesc);

@@ -17,6 +17,7 @@
 #include "spotflow/node.hpp"
 #include "spotflow/params.hpp"
 #include "spotflow/entry.hpp"
+#include "schema.json.hpp"
 
 namespace write_csv {
 namespace {
@@ -24,18 +25,7 @@ namespace {
 using spotflow_csv::append_header;
 using spotflow_csv::append_rows;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["file"],
-  "properties": {
-    "file": {"type": "string", "minLength": 1,
-             "description": "Name of the CSV file inside the run's output folder, e.g. \"detections.csv\"."},
-    "columns": {"type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
-                "description": "The columns to write, in this order (e.g. seed 000's tracks.csv: frame, x, y, probability, photons, track_id); empty writes every column."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Params {
     std::string file;

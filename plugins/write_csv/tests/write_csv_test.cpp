@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
@@ -74,17 +75,9 @@ std::string read_file(const fs::path& path) {
     return s.str();
 }
 
-class WriteCsv : public ::testing::Test {
+class WriteCsv : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_write_csv_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
 
-    fs::path dir_ = make_dir(); // the run's output folder
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
     const spotflow_plugin_desc& desc = lib.plugin("write.csv");

@@ -12,6 +12,7 @@
 #include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
 #include "tiffio/movie_writer.hpp"
+#include "schema.json.hpp"
 
 namespace write_tiff {
 namespace {
@@ -19,17 +20,7 @@ namespace {
 using tiffio::MovieFormat;
 using tiffio::MovieWriter;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "file": {"type": "string", "minLength": 1, "default": "movie.tif",
-             "description": "Name of the TIFF file inside the run's output folder."},
-    "bigtiff": {"type": "boolean", "default": false,
-                "description": "Write BigTIFF; chosen anyway when the movie's known length exceeds a classic TIFF."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Params {
     std::string file;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
@@ -49,15 +50,8 @@ bool is_bigtiff(const std::string& path) {
     return head[2] == 43 || head[3] == 43;
 }
 
-class WriteTiff : public ::testing::Test {
+class WriteTiff : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_write_tiff_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
     std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
     static std::string params(const std::string& file, bool bigtiff = false) {
@@ -100,7 +94,6 @@ protected:
         return all;
     }
 
-    fs::path dir_ = make_dir(); // the run's output folder
     FakeHost host{dir_};
     PluginLibrary writer_lib{PLUGIN_PATH};
     PluginLibrary reader_lib{READER_PLUGIN_PATH};

@@ -13,35 +13,14 @@
 #include "spotflow/plugin_error.hpp"
 #include "track_table.hpp"
 #include "trackmate_xml.hpp"
+#include "schema.json.hpp"
 
 namespace write_trackmate {
 namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "file": {"type": "string", "minLength": 1, "default": "tracks_trackmate.xml",
-             "description": "Name of the XML file inside the run's output folder."},
-    "image_file": {"type": "string", "default": "",
-                   "description": "The movie's file name, relative to the XML's folder, for TrackMate to open with the tracks; empty = none (TrackMate shows a blank image)."},
-    "image_width": {"type": "integer", "minimum": 0, "default": 0,
-                    "description": "Image width in px; 0 = the smallest that holds every point."},
-    "image_height": {"type": "integer", "minimum": 0, "default": 0,
-                     "description": "Image height in px; 0 = the smallest that holds every point."},
-    "n_frames": {"type": "integer", "minimum": 0, "default": 0,
-                 "description": "Frames in the movie; 0 = the stream's total, else the last frame with a point + 1."},
-    "pixel_size_nm": {"type": "number", "minimum": 0, "default": 0,
-                      "description": "Pixel size in nm; 0 = the stream's; unknown leaves positions in pixels."},
-    "frame_interval_s": {"type": "number", "minimum": 0, "default": 0,
-                         "description": "Time between frames in s; 0 = the stream's; unknown leaves times in frames."},
-    "radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0,
-                  "description": "RADIUS of every spot in px (how TrackMate draws it)."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Params {
     std::string file, image_file;

@@ -14,6 +14,7 @@
 #include <pugixml.hpp>
 
 #include "plugin_harness.hpp"
+#include "test_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
@@ -84,15 +85,8 @@ Parsed parse(const pugi::xml_document& doc) {
 
 std::string xmllint_problems(const fs::path& file);
 
-class WriteTrackmate : public ::testing::Test {
+class WriteTrackmate : public spotflow::testing::TestDirFixture {
 protected:
-    static fs::path make_dir() {
-        fs::path d = fs::temp_directory_path() / ("spotflow_write_tm_" + std::to_string(getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(d);
-        return d;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
 
     std::string params(const std::string& extra = "") const {
         return R"({"file": "tm.xml", "image_file": "", "image_width": 0, "image_height": 0, "n_frames": 0,
@@ -109,7 +103,6 @@ protected:
         ASSERT_TRUE(doc.load_file((dir_ / "tm.xml").c_str()));
     }
 
-    fs::path dir_ = make_dir();
     FakeHost host{dir_};
     PluginLibrary lib{PLUGIN_PATH};
     const spotflow_plugin_desc& desc = lib.plugin("write.trackmate_xml");

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "net.hpp"
-#include "postprocess.hpp"
+#include "spotflow_decode/net.hpp"
+#include "spotflow_decode/postprocess.hpp"
 
 
 namespace {

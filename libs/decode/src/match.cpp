@@ -1,4 +1,4 @@
-#include "match.hpp"
+#include "spotflow_decode/match.hpp"
 
 #include "spotflow_tables/frame_matching.hpp"
 

@@ -1,4 +1,4 @@
-#include "postprocess.hpp"
+#include "spotflow_decode/postprocess.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "net.hpp"
+#include "spotflow_decode/net.hpp"
 
 #include "spotflow_nn/weights.hpp"
 
