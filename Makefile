@@ -1,6 +1,9 @@
 # spotflow: the two set-up commands are `make demo` and `make test`.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZERS := recipe tiff csv isbi
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
@@ -8,9 +11,9 @@ CMAKE_FLAGS ?=
 DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
         libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
-        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev
+        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev clang libclang-rt-14-dev
 
-.PHONY: all deps build build-asan test test-asan demo bench clean
+.PHONY: all deps build build-asan test test-asan test-fuzz fuzz build-fuzz demo bench clean
 
 all: build
 
@@ -37,8 +40,24 @@ test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j$(JOBS)
 
-test: build test-asan
+test: build test-asan test-fuzz
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# libFuzzer targets (Debian's clang; ASan + UBSan) for the recipe parser and
+# resolver, the TIFF, CSV and ISBI XML readers: only the torch- and ITK-free
+# libraries they link are built. `make fuzz` runs each FUZZ_SECONDS (600),
+# `make test` 60 s, two at a time; any crash, leak or timeout fails, and the
+# input is left in $(FUZZ_BUILD)/fuzz/ (crash-*, leak-*, timeout-*).
+build-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSPOTFLOW_FUZZ=ON \
+	  -DSPOTFLOW_WITH_ITK=OFF -DSPOTFLOW_WITH_TORCH=OFF -DSPOTFLOW_BUILD_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+
+fuzz: build-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD)/fuzz $(FUZZERS)
+
+test-fuzz: build-fuzz
+	FUZZ_SECONDS=60 bash tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD)/fuzz $(FUZZERS)
 
 # The deep pipeline (DECODE + MAGIK); a build without LibTorch runs the
 # classical variant of the same job instead, and says so.
@@ -58,4 +77,4 @@ bench: build
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) out
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

@@ -24,6 +24,19 @@ extern "C" void on_sigint(int) {
     if (g_interrupt.exchange(true)) std::_Exit(kInterrupted); // a second Ctrl-C: leave now
 }
 
+// SIGINT (Ctrl-C), SIGTERM (kill, timeout, batch schedulers) and SIGHUP (a
+// closed terminal) all stop the run the same way: partial outputs removed.
+constexpr int kStopSignals[] = {SIGINT, SIGTERM, SIGHUP};
+
+void handle_stop_signals(bool on) {
+    for (const int sig : kStopSignals) {
+        struct sigaction sa {};
+        sa.sa_handler = on ? on_sigint : SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sig, &sa, nullptr);
+    }
+}
+
 std::map<std::string, std::string> parse_inputs(const std::vector<std::string>& items) {
     std::map<std::string, std::string> out;
     for (const auto& item : items) {
@@ -40,7 +53,12 @@ void check_input_files(const ResolvedGraph& g) {
     for (const auto& [name, path] : g.inputs) {
         std::error_code ec;
         if (!fs::exists(path, ec)) throw UserError(fmt::format("input '{}': no such file '{}'", name, path));
+        // A folder, /dev/null, /dev/zero, a FIFO: no movie or table, and
+        // reading some of them never ends.
+        if (const std::string why = not_regular_file(path); !why.empty())
+            throw UserError(fmt::format("input '{}': '{}': {}", name, path, why));
         if (::access(path.c_str(), R_OK) != 0) throw UserError(fmt::format("input '{}': cannot read '{}': permission denied", name, path));
+        if (fs::file_size(path, ec) == 0 && !ec) throw UserError(fmt::format("input '{}': '{}' is empty", name, path));
     }
 }
 
@@ -73,6 +91,16 @@ void write_json_atomically(const fs::path& path, const nlohmann::json& j) {
         if (!out) throw UserError(fmt::format("cannot write '{}'", path.string()));
     }
     fs::rename(tmp, path);
+}
+
+bool earlier_run_succeeded(const fs::path& out_dir) {
+    std::ifstream in(out_dir / kRunRecord);
+    if (!in) return false;
+    try {
+        return nlohmann::json::parse(in).value("status", "") == "ok";
+    } catch (const std::exception&) {
+        return false;
+    }
 }
 
 } // namespace
@@ -119,7 +147,15 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     for (const auto& pr : p->registry.problems()) print_warning(fmt::format("skipped {}: {}", pr.path.string(), pr.reason));
 
     const fs::path out_dir = args.out.empty() ? fs::path("out") / g.name : fs::path(args.out);
-    OutputFolder outputs(out_dir);
+    OutputFolderOptions folder_options;
+    folder_options.lock = true;
+    folder_options.refuse_foreign = !args.force;
+    for (const auto& [name, path] : g.inputs) folder_options.protect.emplace_back(path);
+    if (!args.recipe.empty()) folder_options.protect.emplace_back(args.recipe);
+    OutputFolder outputs(out_dir, folder_options);
+    if (outputs.stale_removed() > 0)
+        print_warning(fmt::format("removed {} temporary file(s) that an earlier, killed run left in '{}'",
+                                  outputs.stale_removed(), out_dir.string()));
 
     const int threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     RunRecord record;
@@ -128,7 +164,7 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     record.threads = threads;
     record.graph = &g;
 
-    std::signal(SIGINT, on_sigint);
+    handle_stop_signals(true);
     ExecuteOptions opt;
     opt.threads = threads;
     opt.interrupt = &g_interrupt;
@@ -142,7 +178,6 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     display = std::make_unique<ProgressDisplay>(executor.progress(), !args.quiet);
     const ExecuteResult result = executor.run();
     display.reset();
-    std::signal(SIGINT, SIG_DFL);
     record.result = &result;
 
     record.published = outputs.published();
@@ -151,21 +186,31 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
         // checkpoint) was final when published and stays.
         outputs.rollback();
         record.outputs = record.published;
-        write_json_atomically(out_dir / "run.json", make_run_json(record));
+        // The record of an earlier successful run stays: it still describes
+        // the outputs in the folder. This run's goes beside it.
+        const std::string record_name = earlier_run_succeeded(out_dir) && record.published.empty() ? kFailedRunRecord : kRunRecord;
+        write_json_atomically(out_dir / record_name, make_run_json(record));
+        handle_stop_signals(false);
         const std::string kept = record.published.empty()
                                      ? "no output was kept"
                                      : fmt::format("only the {} published output(s) were kept", record.published.size());
         if (result.status == ExecuteResult::Status::Interrupted) {
-            print_error(fmt::format("interrupted; {} (see run.json)", kept));
+            print_error(fmt::format("interrupted; {} (see {})", kept, record_name));
             return kInterrupted;
         }
-        print_error(record.published.empty() ? result.error : fmt::format("{} ({}, see run.json)", result.error, kept));
-        return kRunFailed;
+        print_error(record.published.empty() && record_name == kRunRecord
+                        ? result.error
+                        : fmt::format("{} ({}, see {})", result.error, kept, record_name));
+        // A node that refused its params or files at create: bad input.
+        return result.failed_at_create ? kBadInput : kRunFailed;
     }
 
     record.outputs = outputs.commit();
-    record.outputs.push_back("run.json");
-    write_json_atomically(out_dir / "run.json", make_run_json(record));
+    record.outputs.push_back(kRunRecord);
+    write_json_atomically(out_dir / kRunRecord, make_run_json(record));
+    std::error_code ec;
+    fs::remove(out_dir / kFailedRunRecord, ec); // an older failure's record no longer applies
+    handle_stop_signals(false);
     if (!args.quiet) {
         fmt::print("{}: done in {:.2f} s, {} outputs in {}\n", g.name, result.wall_seconds, record.outputs.size(),
                    out_dir.string());

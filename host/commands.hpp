@@ -26,6 +26,7 @@ struct RunArgs : RecipeArgs {
     int threads = 0; // 0: all cores
     bool quiet = false;
     bool verbose = false;
+    bool force = false; // may replace files in --out that no earlier run there wrote
     std::vector<std::string> argv;
 };
 

@@ -11,8 +11,15 @@
 
 namespace spotflow::cli {
 
-void print_error(const std::string& message) { fmt::print(stderr, "spotflow: error: {}\n", message); }
-void print_warning(const std::string& message) { fmt::print(stderr, "spotflow: warning: {}\n", message); }
+// stdout first: a message must not land in the middle of a line printed before it.
+void print_error(const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "spotflow: error: {}\n", message);
+}
+void print_warning(const std::string& message) {
+    std::fflush(stdout);
+    fmt::print(stderr, "spotflow: warning: {}\n", message);
+}
 
 ProgressDisplay::ProgressDisplay(const std::vector<std::unique_ptr<NodeProgress>>& nodes, bool enabled)
     : nodes_(nodes), tty_(::isatty(STDERR_FILENO) != 0), enabled_(enabled) {

@@ -10,11 +10,16 @@
 
 namespace {
 
+// CLI11 reads "-1" into a uint64 as 2^64-1; a seed is a non-negative integer.
+const CLI::Validator kSeed(
+    [](std::string& s) { return s.empty() || s[0] == '-' ? std::string("a seed is a non-negative integer") : std::string(); },
+    "SEED");
+
 void add_recipe_options(CLI::App* cmd, spotflow::cli::RecipeArgs& a) {
     cmd->add_option("recipe", a.recipe, "Recipe file (JSON)")->required();
     cmd->add_option("-i,--input", a.inputs, "Bind a recipe input: NAME=PATH, or PATH when the recipe has one input");
     cmd->add_option("-s,--set", a.sets, "Override a parameter: NODE.PARAM=VALUE (VALUE as JSON, else a string)");
-    cmd->add_option("--seed", a.seed, "Seed of the run (overrides the recipe's)");
+    cmd->add_option("--seed", a.seed, "Seed of the run (overrides the recipe's)")->check(kSeed);
 }
 
 } // namespace
@@ -38,6 +43,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("-j,--threads", run_args.threads, "Threads to use (default: all cores)")->check(CLI::Range(1, 1024));
     run_cmd->add_flag("-q,--quiet", run_args.quiet, "No progress display and no summary");
     run_cmd->add_flag("-v,--verbose", run_args.verbose, "Show plugins' debug messages");
+    run_cmd->add_flag("--force", run_args.force,
+                      "Replace files in the output folder that no earlier run there wrote (never the run's inputs)");
 
     RecipeArgs check_args;
     auto* validate_cmd = app.add_subcommand("validate", "Check a recipe, its params and its wiring without running it");
@@ -65,7 +72,8 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("--psf_type", sim.psf_type, "PSF model: gaussian (pixel-integrated), the one simulated")
         ->capture_default_str()->check(CLI::IsMember({"gaussian"}));
     sim_cmd->add_option("--photons", sim.photons, "Mean photons per punctum per frame")->capture_default_str()->check(CLI::PositiveNumber);
-    sim_cmd->add_option("--seed", sim.seed, "Seed of the dataset (default 0); sample k is regenerated alone from (seed, k)");
+    sim_cmd->add_option("--seed", sim.seed, "Seed of the dataset (default 0); sample k is regenerated alone from (seed, k)")
+        ->check(kSeed);
     sim_cmd->add_flag("--calcium", sim.calcium, "Also simulate the calcium channel and its events");
     sim_cmd->add_option("-s,--set", sim.sets, "Any other sim.dataset param: PARAM=VALUE (see spotflow describe sim.dataset)");
     sim_cmd->add_option("-j,--threads", sim.threads, "Threads to use (default: all cores)")->check(CLI::Range(1, 1024));

@@ -375,6 +375,7 @@ ExecuteResult Executor::run() {
         if (!n.self) {
             im.run.fail(n.spec->id, fmt::format("node \"{}\" ({}): {}", n.spec->id, n.spec->plugin->desc->id,
                                                 n.host->failure_message(SPOTFLOW_ERR_INVALID_ARGUMENT, "create")));
+            result.failed_at_create = true;
             break;
         }
     }

@@ -61,6 +61,9 @@ struct ExecuteResult {
     enum class Status { Ok, Failed, Interrupted } status = Status::Ok;
     std::string error;       // one line, naming the node
     std::string failed_node;
+    // The failure came from a node's create: its params or input files were
+    // refused before any data flowed (the CLI's "bad input", exit 2).
+    bool failed_at_create = false;
     std::vector<NodeReport> nodes;
     std::vector<LossUse> losses; // by node, in order of first use
     double wall_seconds = 0;

@@ -132,7 +132,10 @@ std::vector<SchemaError> JsonSchema::validate(const nlohmann::json& doc) const {
     while (results.popError(e)) all.emplace_back(tokens_of(e.context), e.description);
 
     std::vector<SchemaError> out;
-    for (const auto& [tokens, description] : all) {
+    for (const auto& entry : all) {
+        // Not a structured binding: C++17 lambdas cannot capture those (clang refuses).
+        const auto& tokens = entry.first;
+        const auto& description = entry.second;
         const bool enclosing = std::any_of(all.begin(), all.end(), [&](const auto& other) {
             return is_prefix(tokens, other.first);
         });

@@ -110,6 +110,10 @@ spotflow_status svc_output_path(const spotflow_host* h, const char* name, char* 
         return SPOTFLOW_OK;
     } catch (const std::exception& e) {
         svc_set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+        {
+            std::lock_guard<std::mutex> lock(n.mu);
+            if (n.output_refusal.empty()) n.output_refusal = e.what();
+        }
         return SPOTFLOW_ERR_INVALID_ARGUMENT;
     }
 }
@@ -230,6 +234,10 @@ std::vector<const PluginInfo*> NodeHost::losses() {
 
 std::string NodeHost::failure_message(spotflow_status status, const char* during) {
     std::lock_guard<std::mutex> lock(mu);
+    // The host refused an output name and knows why better than the SDK's
+    // generic "leaves the output folder or is already written" (someone's
+    // file in the folder, an input it would replace).
+    if (!output_refusal.empty()) return output_refusal;
     if (!error.empty()) return error;
     return fmt::format("{} failed with status {} ({}) and gave no reason", during, status, status_name(status));
 }

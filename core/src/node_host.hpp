@@ -77,6 +77,7 @@ struct NodeHost {
 
     std::mutex mu;
     std::string error;             // last set_error message
+    std::string output_refusal;    // why the host refused an output_path, if it did
     spotflow_status error_status = 0;
     // For run.json (guarded by mu): every WARNING-level log line, and what
     // the plugin gave to record().

@@ -13,12 +13,38 @@
 
 namespace spotflow {
 
+// The names the host keeps for itself in an output folder.
+inline constexpr const char* kRunRecord = "run.json";
+inline constexpr const char* kFailedRunRecord = "run-failed.json";
+// "" if `name` may name an output file, else why not: relative, inside the
+// folder, a file name, none of the host's own names.
+std::string output_name_problem(const std::string& name);
+
+struct OutputFolderOptions {
+    // Take an advisory lock (flock) on the folder for the folder's lifetime,
+    // so a second run into it fails at once; remove the temporary files that
+    // runs which died left behind.
+    bool lock = false;
+    // Refuse to replace a file the folder already holds unless the last
+    // run.json there lists it as an output of an earlier run.
+    bool refuse_foreign = false;
+    // Files no output may replace, whatever --force says (the run's inputs
+    // and recipe): compared by device and inode.
+    std::vector<std::filesystem::path> protect;
+};
+
 class OutputFolder {
 public:
     // Creates the folder if needed and checks it is writable; throws
-    // UserError naming the folder and the reason otherwise.
-    explicit OutputFolder(std::filesystem::path dir);
+    // UserError naming the folder and the reason otherwise (also when
+    // another run holds its lock).
+    explicit OutputFolder(std::filesystem::path dir, OutputFolderOptions options = {});
     ~OutputFolder(); // rolls back whatever was not committed or published
+    OutputFolder(const OutputFolder&) = delete;
+    OutputFolder& operator=(const OutputFolder&) = delete;
+
+    // Temporary files of dead runs removed when the folder was opened.
+    size_t stale_removed() const { return stale_removed_; }
 
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -49,6 +75,11 @@ private:
         bool published = false;    // a version of it is final
     };
     std::filesystem::path dir_;
+    OutputFolderOptions options_;
+    int lock_fd_ = -1;
+    size_t stale_removed_ = 0;
+    std::vector<std::string> earlier_outputs_; // from the run.json found, sorted
+    std::vector<std::pair<uint64_t, uint64_t>> protected_ids_; // (dev, ino)
     mutable std::mutex mu_;
     std::map<std::string, Claim> claimed_; // name -> claim
     std::vector<std::string> published_order_;

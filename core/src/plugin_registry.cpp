@@ -1,6 +1,7 @@
 #include "plugin_registry.hpp"
 
 #include <dlfcn.h>
+#include <elf.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -27,6 +28,41 @@ struct LoadedLibrary {
 namespace fs = std::filesystem;
 
 namespace {
+
+// dlopen maps a library by the sizes its ELF headers declare; a truncated
+// file then faults with SIGBUS on the first touch of a missing page, with no
+// message. So check the headers against the file's length first. Returns ""
+// for a sane 64-bit ELF shared object (or anything that is no ELF: dlopen
+// reports those itself), else the problem.
+std::string elf_problem(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return "";
+    std::error_code ec;
+    const uint64_t size = fs::file_size(file, ec);
+    if (ec) return "";
+    Elf64_Ehdr eh{};
+    in.read(reinterpret_cast<char*>(&eh), sizeof eh);
+    if (in.gcount() < 4 || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return "";
+    if (static_cast<size_t>(in.gcount()) < sizeof eh) return fmt::format("truncated ELF file: {} bytes, shorter than its header", size);
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64) return "not a 64-bit ELF library";
+    auto beyond = [&](uint64_t off, uint64_t count, uint64_t entsize) {
+        return off > size || (entsize && count > (size - off) / entsize);
+    };
+    if (beyond(eh.e_phoff, eh.e_phnum, eh.e_phentsize) || eh.e_phentsize != sizeof(Elf64_Phdr))
+        return fmt::format("truncated or corrupt ELF file: its program headers end past its {} bytes", size);
+    if (eh.e_shnum && beyond(eh.e_shoff, eh.e_shnum, eh.e_shentsize))
+        return fmt::format("truncated or corrupt ELF file: its section headers end past its {} bytes (a partial copy?)", size);
+    for (uint16_t i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        in.seekg(static_cast<std::streamoff>(eh.e_phoff + uint64_t{i} * eh.e_phentsize));
+        in.read(reinterpret_cast<char*>(&ph), sizeof ph);
+        if (!in) return "truncated ELF file: cannot read its program headers";
+        if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+            return fmt::format("truncated or corrupt ELF file: segment {} ends at byte {}, past its {} bytes", i,
+                               ph.p_offset + ph.p_filesz, size);
+    }
+    return "";
+}
 
 const std::set<std::string> kKinds = {"source", "detector", "linker", "gapfiller", "extractor",
                                       "evaluator", "writer", "figure", "trainer", "loss",
@@ -180,6 +216,10 @@ void PluginRegistry::add_library(const fs::path& file) {
     if (std::find(loaded_files_.begin(), loaded_files_.end(), canonical) != loaded_files_.end()) return;
     loaded_files_.push_back(canonical);
 
+    if (const std::string why = elf_problem(file); !why.empty()) {
+        problems_.push_back({file, fmt::format("cannot load: {}", why)});
+        return;
+    }
     auto lib = std::make_shared<LoadedLibrary>();
     // RTLD_NODELETE: a plugin is never unmapped, so nothing taken from it
     // (vtables, static strings, thread-local destructors of LibTorch or ITK)
@@ -267,7 +307,16 @@ std::vector<fs::path> default_plugin_folders() {
     std::vector<fs::path> out;
     boost::dll::fs::error_code ec;
     const auto exe = boost::dll::program_location(ec);
-    if (!ec) out.push_back((fs::path(exe.parent_path().string()) / SPOTFLOW_PLUGIN_RELDIR).lexically_normal());
+    if (!ec) {
+        const fs::path bundled = (fs::path(exe.parent_path().string()) / SPOTFLOW_PLUGIN_RELDIR).lexically_normal();
+        out.push_back(bundled);
+        // A build tree also holds the SDK's example plugins (example.threshold,
+        // example.frame_stats) beside the bundled ones, so the example recipes
+        // run as documented; an installed host has no such folder.
+        const fs::path examples = bundled.parent_path() / "examples";
+        std::error_code dir_ec;
+        if (fs::is_directory(examples, dir_ec)) out.push_back(examples);
+    }
     if (const char* env = std::getenv("SPOTFLOW_PLUGIN_PATH")) {
         std::stringstream ss(env);
         std::string item;

@@ -29,7 +29,7 @@ nlohmann::json make_run_json(const RunRecord& r) {
     j["finished_at"] = utc_now_iso8601();
     j["status"] = res.status == ExecuteResult::Status::Ok ? "ok"
                   : res.status == ExecuteResult::Status::Interrupted ? "interrupted" : "failed";
-    j["exit_code"] = res.status == ExecuteResult::Status::Ok ? 0 : res.status == ExecuteResult::Status::Interrupted ? 130 : 1;
+    j["exit_code"] = res.status == ExecuteResult::Status::Ok ? 0 : res.status == ExecuteResult::Status::Interrupted ? 130 : res.failed_at_create ? 2 : 1;
     if (!res.error.empty()) j["error"] = res.error;
     if (!res.failed_node.empty()) j["failed_node"] = res.failed_node;
     j["threads"] = r.threads;

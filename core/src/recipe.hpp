@@ -23,7 +23,16 @@ struct Recipe {
 // Reads and checks a recipe against schemas/recipe.schema.json. Throws
 // UserErrors: malformed JSON with line and column, or schema violations
 // each naming the JSON pointer.
+// A recipe is at most kMaxRecipeBytes and nests at most kMaxRecipeDepth
+// levels; a path that is no regular file (a device, a FIFO) is refused.
+inline constexpr size_t kMaxRecipeBytes = size_t{16} << 20;
+inline constexpr size_t kMaxRecipeDepth = 64;
 Recipe load_recipe_file(const std::filesystem::path& file);
+// JSON text to a document, every problem a UserError naming `what` with line
+// and column (syntax, nesting deeper than kMaxRecipeDepth, numbers beyond a double).
+nlohmann::json parse_json_checked(const std::string& text, const std::string& what);
+// "" for a regular file (or one that does not exist), else why it is not one.
+std::string not_regular_file(const std::filesystem::path& file);
 Recipe parse_recipe(const std::string& text, const std::filesystem::path& file_for_messages);
 
 // --set NODE.PARAM=VALUE: VALUE is read as JSON if it parses, else as a

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "errors.hpp"
+#include "output_folder.hpp"
 #include "recipe.hpp"
 
 namespace spotflow {
@@ -84,6 +85,19 @@ void substitute(nlohmann::json& v, const std::map<std::string, std::string>& bou
         for (size_t i = 0; i < v.size(); ++i)
             substitute(v[i], bound, join_pointer(pointer, std::to_string(i)), declared, problems, node_id, deferred);
     }
+}
+
+// The params that name files a node writes into the output folder, by the
+// bundled plugins' convention: file, figure, *_file, *_plot, best_model,
+// final_model, model_card (image_file of write.trackmate_xml only names the
+// movie in the XML). Sources read files; their params are paths.
+bool is_output_name_param(const std::string& key) {
+    auto ends = [&](const std::string& tail) {
+        return key.size() >= tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    if (key == "image_file") return false;
+    return key == "file" || key == "figure" || ends("_file") || ends("_plot") || key == "best_model" ||
+           key == "final_model" || key == "model_card";
 }
 
 int32_t port_index(const spotflow_port_desc* ports, uint32_t n, const std::string& name) {
@@ -194,6 +208,25 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
             problems.add(join_pointer(pointer, e.pointer), fmt::format("{} (node \"{}\", plugin {})", e.message, id, pid));
     }
 
+    // Output file names: inside the folder, not the host's own, one writer each.
+    std::map<std::string, std::string> writer_of; // normalised name -> node id
+    for (size_t i = 0; i < nodes.size(); ++i) {
+        if (!plugin[i] || plugin[i]->is_source() || !params[i].is_object()) continue;
+        const std::string id = nodes[i]["id"];
+        for (const auto& [key, v] : params[i].items()) {
+            if (!is_output_name_param(key) || !v.is_string() || v.get<std::string>().empty()) continue;
+            const std::string name = v.get<std::string>();
+            const std::string pointer = join_pointer(fmt::format("nodes/{}/params", i), key);
+            if (const std::string why = output_name_problem(name); !why.empty()) {
+                problems.add(pointer, fmt::format("output name '{}': {} (node \"{}\")", name, why, id));
+                continue;
+            }
+            const std::string norm = fs::path(name).lexically_normal().string();
+            if (const auto [it, fresh] = writer_of.emplace(norm, id); !fresh && it->second != id)
+                problems.add(pointer, fmt::format("output '{}' is also written by node \"{}\" (node \"{}\")", name, it->second, id));
+        }
+    }
+
     // Edges.
     struct Wire { size_t from, to; int32_t out, in; size_t edge; };
     std::vector<Wire> wires;
@@ -251,6 +284,22 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
     }
     wires.erase(std::remove_if(wires.begin(), wires.end(), [&](const Wire& w) { return dropped[w.from] || dropped[w.to]; }),
                 wires.end());
+
+    // Dropping for unbound optional inputs must leave something to do: with
+    // only readers left the run would succeed and produce nothing.
+    if (std::count(dropped.begin(), dropped.end(), true) > 0 && problems.lines.empty()) {
+        bool work_left = false;
+        for (size_t i = 0; i < nodes.size(); ++i)
+            if (!dropped[i] && plugin[i] && !plugin[i]->is_source()) work_left = true;
+        if (!work_left) {
+            std::string unbound;
+            for (const auto& name : optional_inputs)
+                if (!g.inputs.count(name)) unbound += (unbound.empty() ? "" : ", ") + name;
+            problems.lines.push_back(fmt::format("{}: inputs: with {} unbound nothing is left to run but the readers; "
+                                                 "bind at least one of them (--input NAME=PATH)",
+                                                 problems.file, unbound));
+        }
+    }
 
     // Every required input connected; single inputs take one edge.
     for (size_t i = 0; i < nodes.size(); ++i) {

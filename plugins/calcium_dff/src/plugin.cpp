@@ -140,6 +140,24 @@ spotflow_status finish(Extractor& e, const spotflow_emitter* out) {
                                                                  std::to_string(e.movie.frames()) + " frames");
         by_frame[frame[r]].push_back(r);
     }
+    // Points off the calcium movie measure nothing: a movie of another size
+    // than the one the tracks came from gave an all-empty traces.csv.
+    size_t outside = 0, first_outside = 0;
+    const double w = static_cast<double>(e.movie.width()), h = static_cast<double>(e.movie.height());
+    for (size_t r = 0; r < frame.size(); ++r)
+        if (!(x[r] >= -0.5 && x[r] < w - 0.5 && y[r] >= -0.5 && y[r] < h - 0.5) && !std::isnan(x[r]) && !std::isnan(y[r]))
+            if (outside++ == 0) first_outside = r;
+    if (outside > 0) {
+        const std::string what = std::to_string(outside) + " of " + std::to_string(frame.size()) +
+                                 " track points lie outside the " + std::to_string(e.movie.width()) + "x" +
+                                 std::to_string(e.movie.height()) + " calcium movie (first: track " +
+                                 std::to_string(id[first_outside]) + " at x " + std::to_string(x[first_outside]) +
+                                 ", y " + std::to_string(y[first_outside]) + ", frame " +
+                                 std::to_string(frame[first_outside]) + ")";
+        if (outside * 2 > frame.size())
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "tracks: " + what + "; is it the movie the tracks came from?");
+        e.host->log(e.host, SPOTFLOW_LOG_WARNING, ("tracks: " + what + "; their traces are empty there").c_str());
+    }
     std::map<int64_t, std::pair<int64_t, int64_t>> span;
     for (size_t r = 0; r < frame.size(); ++r) {
         auto [it, fresh] = span.emplace(id[r], std::make_pair(frame[r], frame[r]));

@@ -42,6 +42,11 @@ TrackSet build_tracks(std::vector<TrackRow> rows, const std::string& what) {
         return a.track_id != b.track_id ? a.track_id < b.track_id : a.frame < b.frame;
     });
     TrackSet set;
+    // Gaps are filled by interpolation, one point per frame: a typo'd frame
+    // (1e9) would allocate a point per frame up to it. The filled points may
+    // outnumber the rows 16-fold (at least 4 M points, ~100 MB), no more.
+    const uint64_t max_points = std::max<uint64_t>(uint64_t{4} << 20, 16 * static_cast<uint64_t>(rows.size()));
+    uint64_t points = 0;
     for (size_t begin = 0; begin < rows.size();) {
         size_t end = begin;
         while (end < rows.size() && rows[end].track_id == rows[begin].track_id) {
@@ -63,6 +68,14 @@ TrackSet build_tracks(std::vector<TrackRow> rows, const std::string& what) {
         if (first == last || inner_missing) {
             ++set.dropped_nan_tracks;
         } else {
+            const auto span = static_cast<uint64_t>(rows[last - 1].frame - rows[first].frame) + 1;
+            points += span;
+            if (points > max_points)
+                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                                  fmt::format("{}: track {} spans frames {}..{} with {} points; filling its gaps would "
+                                              "take {} points, more than this table's bound of {} (a wrong frame number?)",
+                                              what, rows[first].track_id, rows[first].frame, rows[last - 1].frame,
+                                              last - first, points, max_points));
             set.trimmed_nan_points += static_cast<int64_t>((first - begin) + (end - last));
             set.tracks.push_back(make_track(rows, first, last));
         }

@@ -1,9 +1,11 @@
 #include "csv_table.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 
 #include "spotflow_csv/csv_values.hpp"
+#include "spotflow/plugin.h"
 #include "spotflow/plugin_error.hpp"
 
 namespace spotflow_csv {
@@ -41,6 +43,22 @@ bool parses_as(ColumnType t, const std::string& text) {
 }
 
 } // namespace
+
+// A value of the right type that no row of its table type can hold: a
+// negative frame (frames count from 0), a detection at NaN or infinity (a
+// missing position is an empty field; tracks may carry NaN where a
+// computation had no result).
+std::string bad_value(const std::string& column, const std::string& text, const std::string& table_type) {
+    if (column == "frame") {
+        int64_t f = 0;
+        if (parse_int64(text, f) && f < 0) return "frames count from 0";
+    }
+    if ((column == "x" || column == "y") && table_type == SPOTFLOW_TYPE_DETECTIONS) {
+        double v = 0;
+        if (parse_double(text, v) && !std::isfinite(v)) return "a detection needs a finite position";
+    }
+    return "";
+}
 
 CsvLayout scan_csv(CsvRecords& records, const std::vector<RequiredColumn>& required,
                    const std::optional<std::vector<std::string>>& keep, const std::string& table_type) {
@@ -104,6 +122,9 @@ CsvLayout scan_csv(CsvRecords& records, const std::vector<RequiredColumn>& requi
                 if (!parses_as(col.type, text))
                     throw PluginError(SPOTFLOW_ERR_FORMAT, where(records) + ": column '" + col.name + "' holds '" +
                                                                text + "', which is not " + type_word(col.type));
+                if (const std::string why = bad_value(col.name, text, table_type); !why.empty())
+                    throw PluginError(SPOTFLOW_ERR_FORMAT, where(records) + ": column '" + col.name + "' holds '" +
+                                                               std::string(trim(text)) + "'; " + why);
                 continue;
             }
             seen[c] = true;

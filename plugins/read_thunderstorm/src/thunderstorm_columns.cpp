@@ -57,7 +57,10 @@ ColumnMap map_columns(const std::vector<std::string>& header, double pixel_size_
     const std::string file = "ThunderSTORM CSV '" + path + "'";
     ColumnMap map;
     for (size_t i = 0; i < header.size(); ++i) {
-        const auto [name, unit] = split_label(header[i]);
+        // Not a structured binding: a C++17 lambda below cannot capture one (clang refuses).
+        const auto label = split_label(header[i]);
+        const auto& name = label.first;
+        const auto& unit = label.second;
         const auto it = known_names().find(name);
         if (it == known_names().end()) {
             map.ignored.push_back(header[i]);

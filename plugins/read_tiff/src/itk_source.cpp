@@ -1,5 +1,7 @@
 #include "itk_source.hpp"
 
+#include <unistd.h>
+
 #include <itkImageIOBase.h>
 #include <itkImageIOFactory.h>
 #include <itkMRCImageIOFactory.h>
@@ -98,6 +100,14 @@ ItkSource::ItkSource(std::string path) : path_(std::move(path)) {
         itk::ImageIORegion region(dims);
         for (unsigned d = 0; d < dims; ++d) region.SetSize(d, io->GetDimensions(d));
         io->SetIORegion(region);
+        // The whole image is read at once: its declared size must fit.
+        const double bytes = static_cast<double>(layout_.frames) * static_cast<double>(layout_.width) *
+                             static_cast<double>(layout_.height) * (layout_.dtype.bits / 8);
+        const double budget = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 4;
+        if (bytes > budget)
+            throw PluginError(SPOTFLOW_ERR_FORMAT, where + "it declares " + std::to_string(layout_.width) + "x" +
+                                                       std::to_string(layout_.height) + "x" + std::to_string(layout_.frames) +
+                                                       " pixels, more than a quarter of this machine's memory");
         pixels_.resize(static_cast<size_t>(layout_.frames * layout_.frame_bytes()));
         io->Read(pixels_.data());
     } catch (const itk::ExceptionObject& e) {

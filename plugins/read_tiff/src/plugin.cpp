@@ -1,7 +1,10 @@
 // read.tiff: the movie source. Opens the file at create (so a bad path fails
 // before any data flows) and emits one chunk of frames per pull.
 #include <algorithm>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -94,24 +97,55 @@ DLManagedTensor* allocate(DLDataType t, std::vector<int64_t> shape) {
     throw std::logic_error("no tensor type for " + spotflow::dtype_name(t));
 }
 
+// At most a quarter of the machine's memory in one chunk: a larger chunk is
+// read in fewer frames, a frame larger than that is refused.
+uint64_t chunk_budget_bytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return uint64_t{4} << 30;
+    return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4;
+}
+
+int64_t frames_per_chunk(const MovieLayout& m, int64_t wanted, const std::string& path) {
+    const auto frame = static_cast<uint64_t>(m.frame_bytes());
+    const uint64_t budget = chunk_budget_bytes();
+    if (frame > budget)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, "movie '" + path + "': one " + std::to_string(m.width) + "x" +
+                                                   std::to_string(m.height) + " frame takes " +
+                                                   std::to_string(frame >> 20) + " MiB, more than a quarter of this machine's memory");
+    return std::max<int64_t>(1, std::min<int64_t>(wanted, static_cast<int64_t>(budget / std::max<uint64_t>(frame, 1))));
+}
+
+// NaN pixels among n, and the index of the first (n if none).
+template <typename T>
+std::pair<int64_t, size_t> count_nan(const void* data, size_t n) {
+    const T* p = static_cast<const T*>(data);
+    int64_t c = 0;
+    size_t first = n;
+    for (size_t i = 0; i < n; ++i)
+        if (std::isnan(p[i]) && c++ == 0) first = i;
+    return {c, first};
+}
+
 // One source: opens the movie at create, emits chunk_frames frames a pull.
 class Reader {
 public:
     static constexpr const char* kContext = "read.tiff";
 
     Reader(const spotflow_host* host, const char* params_json)
-        : host(host), params(parse_params(params_json)), source(open_movie(host, params.path, params.allow_truncated)) {}
+        : host(host), params(parse_params(params_json)), source(open_movie(host, params.path, params.allow_truncated)),
+          chunk(frames_per_chunk(source->layout(), params.chunk_frames, params.path)) {}
 
     std::string context() const { return "reading movie '" + params.path + "'"; }
 
     spotflow_status pull(const spotflow_emitter* out) {
         const MovieLayout& m = source->layout();
         if (next_frame >= m.frames) return SPOTFLOW_DONE;
-        const int64_t count = std::min(params.chunk_frames, m.frames - next_frame);
+        const int64_t count = std::min(chunk, m.frames - next_frame);
 
         std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)> tensor(
             allocate(m.dtype, {count, m.height, m.width}), spotflow::release_tensor);
         source->read_frames(next_frame, count, tensor->dl_tensor.data);
+        note_nan(tensor->dl_tensor.data, static_cast<size_t>(count * m.height * m.width), next_frame, count);
 
         spotflow_packet packet{};
         packet.kind = SPOTFLOW_DATA_TENSOR;
@@ -128,10 +162,29 @@ public:
     }
 
 private:
+    // A NaN pixel in a float movie silently hides a spot from the detectors:
+    // count them and say so once, when the last frame is read.
+    void note_nan(const void* data, size_t n, int64_t first, int64_t count) {
+        const DLDataType t = source->layout().dtype;
+        if (t.code != kDLFloat) return;
+        const auto [c, at] = t.bits == 32 ? count_nan<float>(data, n) : count_nan<double>(data, n);
+        const auto plane = static_cast<size_t>(source->layout().height * source->layout().width);
+        if (c > 0 && nan_pixels == 0) first_nan_frame = first + static_cast<int64_t>(at / plane);
+        nan_pixels += c;
+        if (first + count == source->layout().frames && nan_pixels > 0)
+            host->log(host, SPOTFLOW_LOG_WARNING,
+                      ("movie '" + params.path + "' has " + std::to_string(nan_pixels) +
+                       " NaN pixel(s), the first in frame " + std::to_string(first_nan_frame) +
+                       "; spots on them may be missed")
+                          .c_str());
+    }
+
     const spotflow_host* host;
     Params params;
     std::unique_ptr<MovieSource> source;
+    int64_t chunk;
     int64_t next_frame = 0;
+    int64_t nan_pixels = 0, first_nan_frame = 0;
 };
 
 const spotflow_node_vtable kVtable = spotflow::node_vtable<Reader>();

@@ -1,6 +1,9 @@
 #include "tiff_source.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -86,6 +89,40 @@ DLDataType supported_dtype(const PageFormat& f, int64_t page, const std::string&
     return *dtype;
 }
 
+// Follows the page chain (the next-page offset at the end of each IFD) in the
+// raw file and returns the number of pages before an offset repeats, or -1
+// if the chain ends. libtiff stops at a loop silently, so a movie whose last
+// page points back at its first read as a shorter one with no word said.
+int64_t pages_before_loop(const std::string& path, uint64_t file_size) {
+    std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
+    if (!f) return -1;
+    unsigned char h[16] = {};
+    if (std::fread(h, 1, sizeof h, f.get()) < 8) return -1;
+    const bool le = h[0] == 'I';
+    auto get = [&](const unsigned char* p, int n) {
+        uint64_t v = 0;
+        for (int i = 0; i < n; ++i) v |= uint64_t{p[le ? i : n - 1 - i]} << (8 * i);
+        return v;
+    };
+    const bool big = get(h + 2, 2) == 43;
+    uint64_t off = big ? get(h + 8, 8) : get(h + 4, 4);
+    std::vector<uint64_t> seen;
+    while (off != 0 && off < file_size) {
+        if (std::find(seen.begin(), seen.end(), off) != seen.end()) return static_cast<int64_t>(seen.size());
+        seen.push_back(off);
+        unsigned char c[8] = {};
+        if (std::fseek(f.get(), static_cast<long>(off), SEEK_SET) != 0 || std::fread(c, 1, big ? 8 : 2, f.get()) != (big ? 8u : 2u))
+            return -1;
+        const uint64_t entries = get(c, big ? 8 : 2);
+        const uint64_t next_at = off + (big ? 8 : 2) + entries * (big ? 20 : 12);
+        if (next_at + (big ? 8 : 4) > file_size) return -1;
+        if (std::fseek(f.get(), static_cast<long>(next_at), SEEK_SET) != 0 || std::fread(c, 1, big ? 8 : 4, f.get()) != (big ? 8u : 4u))
+            return -1;
+        off = get(c, big ? 8 : 4);
+    }
+    return -1;
+}
+
 } // namespace
 
 bool has_tiff_magic(const unsigned char* h, size_t n) {
@@ -122,6 +159,20 @@ TiffSource::TiffSource(const spotflow_host* host, std::string path, bool allow_t
     layout_.frames = pages;
     layout_.width = f.width;
     layout_.height = f.height;
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0)
+        throw PluginError(SPOTFLOW_ERR_IO, "cannot read movie " + quoted(path_) + ": " + std::strerror(errno));
+    file_size_ = static_cast<uint64_t>(st.st_size);
+    check_declared_size(0);
+    if (const int64_t before = pages_before_loop(path_, file_size_); before >= 0) {
+        const std::string what = "movie " + quoted(path_) + ": its page chain loops back after page " +
+                                 std::to_string(before - 1) + " (a corrupt file)";
+        if (!allow_truncated)
+            throw PluginError(SPOTFLOW_ERR_FORMAT, what + "; set allow_truncated to read the " + std::to_string(before) +
+                                                       " pages before the loop");
+        host_->log(host_, SPOTFLOW_LOG_WARNING, (what + "; reading the " + std::to_string(before) + " pages before it").c_str());
+        layout_.frames = std::min<int64_t>(layout_.frames, before);
+    }
 
     char* description = nullptr;
     float x_resolution = 0;
@@ -139,14 +190,64 @@ TiffSource::TiffSource(const spotflow_host* host, std::string path, bool allow_t
                        .c_str());
 }
 
+// A header declares sizes; the file must hold them. Checked before any
+// pixel buffer is allocated: a 274-byte file declaring 100000 x 100000
+// pixels made the reader reserve 19.5 GB.
+void TiffSource::check_declared_size(int64_t page) const {
+    TIFF* t = tif_.get();
+    const double declared = static_cast<double>(layout_.width) * static_cast<double>(layout_.height) *
+                            static_cast<double>(layout_.dtype.bits / 8);
+    if (declared > 0x1p46)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(layout_.width) +
+                                                   "x" + std::to_string(layout_.height) +
+                                                   " pixels, beyond any movie (a corrupt header?)");
+    const bool tiled = TIFFIsTiled(t) != 0;
+    const uint32_t blocks = tiled ? TIFFNumberOfTiles(t) : TIFFNumberOfStrips(t);
+    if (blocks == 0 || blocks > file_size_)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(blocks) +
+                                                   (tiled ? " tiles" : " strips") + " in a file of " +
+                                                   std::to_string(file_size_) + " bytes (truncated or corrupt)");
+    uint64_t stored = 0;
+    for (uint32_t i = 0; i < blocks; ++i) {
+        const uint64_t off = TIFFGetStrileOffset(t, i);
+        const uint64_t n = TIFFGetStrileByteCount(t, i);
+        if (off > file_size_ || n > file_size_ - off)
+            throw PluginError(SPOTFLOW_ERR_FORMAT,
+                              page_of(page, path_) + " declares pixel data at bytes " + std::to_string(off) + ".." +
+                                  std::to_string(off + n) + ", but the file has " + std::to_string(file_size_) +
+                                  " bytes (truncated, or a corrupt header declaring " + std::to_string(layout_.width) +
+                                  "x" + std::to_string(layout_.height) + " pixels)");
+        stored += n;
+    }
+    const auto want = static_cast<uint64_t>(layout_.frame_bytes());
+    uint16_t compression = COMPRESSION_NONE;
+    TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &compression);
+    if (compression == COMPRESSION_NONE && stored < want && !tiled)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(layout_.width) +
+                                                   "x" + std::to_string(layout_.height) + " pixels (" +
+                                                   std::to_string(want) + " bytes) but stores " +
+                                                   std::to_string(stored) + " bytes of them (truncated or corrupt)");
+    // No codec libtiff has expands 4096-fold on real pixels (LZW at most
+    // ~2700-fold); a large page claiming more is a corrupt header.
+    if (compression != COMPRESSION_NONE && want > (uint64_t{256} << 20) && want / 4096 > stored)
+        throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(want) +
+                                                   " bytes of pixels from " + std::to_string(stored) +
+                                                   " compressed bytes, more than any TIFF codec expands (a corrupt header?)");
+}
+
 void TiffSource::read_frames(int64_t first, int64_t count, void* dst) {
     auto* out = static_cast<unsigned char*>(dst);
-    for (int64_t i = 0; i < count; ++i) read_page(first + i, out + i * layout_.frame_bytes());
+    for (int64_t i = 0; i < count; ++i) {
+        // A chunk of large pages takes a while: stop when the run stops (Ctrl-C).
+        if (host_->is_cancelled(host_)) throw PluginError(SPOTFLOW_ERR_CANCELLED, "cancelled");
+        read_page(first + i, out + i * layout_.frame_bytes());
+    }
 }
 
 void TiffSource::read_page(int64_t page, unsigned char* dst) {
     go_to_page(page);
     check_page(page);
+    if (page > 0) check_declared_size(page);
     if (TIFFIsTiled(tif_.get())) read_tiles(page, dst);
     else read_strips(page, dst);
 }

@@ -35,6 +35,7 @@ private:
 
     void go_to_page(int64_t page);
     void check_page(int64_t page) const;
+    void check_declared_size(int64_t page) const;
     void read_page(int64_t page, unsigned char* dst);
     void read_strips(int64_t page, unsigned char* dst);
     void read_tiles(int64_t page, unsigned char* dst);
@@ -45,6 +46,7 @@ private:
     tiffio::TiffErrors errors_; // libtiff's errors and warnings; declared before tif_, which reports into it
     std::unique_ptr<TIFF, Closer> tif_;
     int64_t page_ = 0; // the directory libtiff is on
+    uint64_t file_size_ = 0;
 };
 
 } // namespace read_tiff

@@ -1,6 +1,7 @@
 #include "statistics_figure.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cstdint>
 
 #include <fmt/format.h>
@@ -82,14 +83,22 @@ void draw_track_statistics(const std::string& path, const std::vector<TrackStats
     // show births and deaths, or a linker cutting tracks.
     plot::Series alive{"tracks alive", {}, {}, plot::Series::Line};
     if (!tracks.empty()) {
-        std::vector<double> delta(static_cast<size_t>(last - first + 2), 0.0);
+        // Only the frames where the count changes: a dense per-frame array
+        // would follow a typo'd frame number (1e9) into gigabytes.
+        std::map<int64_t, double> delta;
         for (const TrackStats& t : tracks) {
-            delta[static_cast<size_t>(t.start_frame - first)] += 1;
-            delta[static_cast<size_t>(t.end_frame - first + 1)] -= 1;
+            delta[t.start_frame] += 1;
+            delta[t.end_frame + 1] -= 1;
         }
         double n = 0;
-        for (int64_t f = first; f <= last; ++f) {
-            n += delta[static_cast<size_t>(f - first)];
+        for (const auto& [f, d] : delta) {
+            if (f > last + 1) break;
+            if (!alive.x.empty()) { // hold the count up to this frame: a step
+                alive.x.push_back(static_cast<double>(f) - 1);
+                alive.y.push_back(n);
+            }
+            n += d;
+            if (f > last) break;
             alive.x.push_back(static_cast<double>(f));
             alive.y.push_back(n);
         }
