@@ -117,7 +117,7 @@ Overlay::Overlay(const float* image, int width, int height, int scale, const Col
     if (!colours.colour_bar) return;
     // The bar: one row per output pixel, vmax at the top.
     cairo_t* cr = m.cr;
-    const double x0 = width * m.scale + 8, bw = 14, y0 = m.band + 6, y1 = m.band + height * m.scale - 6;
+    const double x0 = width * m.scale + 8, bw = 18, y0 = m.band + 6, y1 = m.band + height * m.scale - 6;
     for (int r = 0; r <= static_cast<int>(y1 - y0); ++r) {
         const Rgb c = colormap(colours.map, 1.0 - r / (y1 - y0));
         cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
@@ -128,7 +128,7 @@ Overlay::Overlay(const float* image, int width, int height, int scale, const Col
     cairo_set_line_width(cr, 1);
     cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, bw - 1, y1 - y0);
     cairo_stroke(cr);
-    cairo_set_font_size(cr, 11);
+    cairo_set_font_size(cr, 15);
     for (int k = 0; k <= 2; ++k) {
         const double v = colours.vmin + span * k / 2.0, y = y1 - (y1 - y0) * k / 2.0;
         char text[32];
@@ -141,7 +141,7 @@ Overlay::Overlay(const float* image, int width, int height, int scale, const Col
     }
     if (!colours.label.empty()) {
         cairo_save(cr);
-        cairo_move_to(cr, x0 + bw + 40, 0.5 * (y0 + y1));
+        cairo_move_to(cr, x0 + bw + 52, 0.5 * (y0 + y1));
         cairo_rotate(cr, -M_PI / 2);
         cairo_text_extents_t e;
         cairo_text_extents(cr, colours.label.c_str(), &e);
