@@ -49,9 +49,9 @@ const char* const kSchema = R"({
   "type": "object",
   "additionalProperties": false,
   "properties": {
-    "initial_epochs": {"type": "integer", "minimum": 1, "default": 40, "description": "Epochs of supervised training on the labels (seed: 100; scaled to finish on 2 CPU cores)."},
+    "initial_epochs": {"type": "integer", "minimum": 1, "default": 30, "description": "Epochs of supervised training on the labels (seed: 100; scaled to finish on 2 CPU cores)."},
     "self_training_iterations": {"type": "integer", "minimum": 0, "default": 3, "description": "Rounds of pseudo-labelling and retraining (seed: 3)."},
-    "retrain_epochs": {"type": "integer", "minimum": 1, "default": 12, "description": "Epochs of each retraining round, continuing from the previous model (seed: 30)."},
+    "retrain_epochs": {"type": "integer", "minimum": 1, "default": 10, "description": "Epochs of each retraining round, continuing from the previous model (seed: 30)."},
     "batch_size": {"type": "integer", "minimum": 1, "default": 16, "description": "Images per optimiser step (seed: 128 on two GPUs)."},
     "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Adam learning rate (seed: 1e-3)."},
     "weight_decay": {"type": "number", "minimum": 0, "default": 0, "description": "Adam weight decay."},
@@ -76,7 +76,7 @@ const char* const kSchema = R"({
 })";
 
 struct Settings {
-    int64_t initial_epochs = 40, iterations = 3, retrain_epochs = 12, batch = 16, figure_image = 0, min_blob_area = 5;
+    int64_t initial_epochs = 30, iterations = 3, retrain_epochs = 10, batch = 16, figure_image = 0, min_blob_area = 5;
     double lr = 1e-3, weight_decay = 0, val_fraction = 0.1, threshold = 0.5, match_radius = 3;
     std::vector<double> pos, neg;
     bool adaptive = true, augment = true;
@@ -88,9 +88,9 @@ PluginError bad(const std::string& m) { return PluginError(SPOTFLOW_ERR_INVALID_
 
 Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     Settings s;
-    s.initial_epochs = p.value("initial_epochs", int64_t{40});
+    s.initial_epochs = p.value("initial_epochs", int64_t{30});
     s.iterations = p.value("self_training_iterations", int64_t{3});
-    s.retrain_epochs = p.value("retrain_epochs", int64_t{12});
+    s.retrain_epochs = p.value("retrain_epochs", int64_t{10});
     s.batch = p.value("batch_size", int64_t{16});
     s.lr = p.value("learning_rate", 1e-3);
     s.weight_decay = p.value("weight_decay", 0.0);
@@ -392,6 +392,12 @@ nlohmann::json Trainer::pseudo_label(double pos, double neg) {
                 }
             }
         }
+    }
+    if (n_neg == 0 || n_pos == 0) {
+        char w[256];
+        std::snprintf(w, sizeof w, "train.unet_selftrain: the pseudo-labels at %.2f/%.2f hold no %s pixel: the model is not confident "
+                      "enough yet (train longer before self-training); retraining on them will bias it", pos, neg, n_neg ? "positive" : "negative");
+        host_->log(host_, SPOTFLOW_LOG_WARNING, w);
     }
     nlohmann::json j = {{"pos_threshold", pos}, {"neg_threshold", neg}, {"positive_pixels", n_pos}, {"negative_pixels", n_neg},
                         {"ignored_pixels", n_ign}, {"recovered_positive_pixels", recovered}};
