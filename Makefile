@@ -73,6 +73,9 @@ bench: build
 	@if cmake --build $(BUILD) --target decode_bench -j$(JOBS) >/dev/null 2>&1; then \
 	  OMP_WAIT_POLICY=passive $(BUILD)/bin/decode_bench; \
 	else echo "decode_bench: not built (LibTorch missing)"; fi
+	@if cmake --build $(BUILD) --target selftrain_ablation -j$(JOBS) >/dev/null 2>&1; then \
+	  $(BUILD)/bin/selftrain_ablation $(BUILD)/selftrain_ablation; \
+	else echo "selftrain_ablation: not built (LibTorch missing)"; fi
 	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
 

@@ -2,6 +2,8 @@
 #include <cairo/cairo.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -24,7 +26,53 @@ float percentile(std::vector<float>& finite, double p) {
     std::nth_element(finite.begin(), finite.begin() + static_cast<std::ptrdiff_t>(k), finite.end());
     return finite[k];
 }
+
+uint32_t packed(Rgb c) { return (uint32_t{c.r} << 16) | (uint32_t{c.g} << 8) | uint32_t{c.b}; }
+
+// The overlay's surface: white, the RGB24 pixels scaled up by nearest
+// neighbour under the title band, the font set.
+void paint_pixels(Overlay::Impl& m, const std::vector<uint32_t>& rgb) {
+    cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, m.width, m.height);
+    cairo_surface_flush(img);
+    unsigned char* data = cairo_image_surface_get_data(img);
+    const int stride = cairo_image_surface_get_stride(img);
+    for (int y = 0; y < m.height; ++y)
+        for (int x = 0; x < m.width; ++x)
+            reinterpret_cast<uint32_t*>(data + y * stride)[x] = rgb[static_cast<size_t>(y) * m.width + x];
+    cairo_surface_mark_dirty(img);
+    m.surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, m.width * m.scale + m.right, m.height * m.scale + m.band);
+    m.cr = cairo_create(m.surface);
+    cairo_set_source_rgb(m.cr, 1, 1, 1);
+    cairo_paint(m.cr);
+    cairo_save(m.cr);
+    cairo_translate(m.cr, 0, m.band);
+    cairo_scale(m.cr, m.scale, m.scale);
+    cairo_set_source_surface(m.cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(m.cr), CAIRO_FILTER_NEAREST);
+    cairo_paint(m.cr);
+    cairo_restore(m.cr);
+    cairo_surface_destroy(img);
+    cairo_select_font_face(m.cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+}
 } // namespace
+
+Rgb colormap(Colormap map, double t) {
+    if (std::isnan(t)) return {0, 0, 0};
+    t = std::clamp(t, 0.0, 1.0);
+    if (map == Colormap::Grey) {
+        const auto g = static_cast<unsigned char>(std::lround(t * 255));
+        return {g, g, g};
+    }
+    // matplotlib's viridis at t = 0, 0.1, ..., 1.
+    static const unsigned char v[11][3] = {{68, 1, 84},    {72, 36, 117},  {65, 68, 135},  {53, 95, 141},
+                                           {42, 120, 142}, {33, 145, 140}, {34, 168, 132}, {68, 191, 112},
+                                           {122, 209, 81}, {189, 223, 38}, {253, 231, 37}};
+    const double f = t * 10;
+    const int k = std::min(9, static_cast<int>(f));
+    const double u = f - k;
+    auto mix = [&](int c) { return static_cast<unsigned char>(std::lround(v[k][c] + u * (v[k + 1][c] - v[k][c]))); };
+    return {mix(0), mix(1), mix(2)};
+}
 
 Overlay::Overlay(const float* image, int width, int height, int scale, double low_percentile, double high_percentile) {
     if (width <= 0 || height <= 0 || !image)
@@ -43,32 +91,64 @@ Overlay::Overlay(const float* image, int width, int height, int scale, double lo
     const float hi = percentile(finite, high_percentile);
     const float span = hi > lo ? hi - lo : 1;
 
-    cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
-    cairo_surface_flush(img);
-    unsigned char* data = cairo_image_surface_get_data(img);
-    const int stride = cairo_image_surface_get_stride(img);
+    std::vector<uint32_t> rgb(static_cast<size_t>(width) * height);
     for (int y = 0; y < height; ++y)
         for (int x = 0; x < width; ++x) {
             const float raw = image[static_cast<size_t>(y) * width + x];
             const float v = std::isfinite(raw) ? std::clamp((raw - lo) / span, 0.f, 1.f) : 0.f;
             const auto g = static_cast<uint32_t>(std::lround(v * 255));
-            reinterpret_cast<uint32_t*>(data + y * stride)[x] = (g << 16) | (g << 8) | g;
+            rgb[static_cast<size_t>(y) * width + x] = (g << 16) | (g << 8) | g;
         }
-    cairo_surface_mark_dirty(img);
+    paint_pixels(m, rgb);
+}
 
-    m.surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width * m.scale, height * m.scale + m.band);
-    m.cr = cairo_create(m.surface);
-    cairo_set_source_rgb(m.cr, 1, 1, 1);
-    cairo_paint(m.cr);
-    cairo_save(m.cr);
-    cairo_translate(m.cr, 0, m.band);
-    cairo_scale(m.cr, m.scale, m.scale);
-    cairo_set_source_surface(m.cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(m.cr), CAIRO_FILTER_NEAREST);
-    cairo_paint(m.cr);
-    cairo_restore(m.cr);
-    cairo_surface_destroy(img);
-    cairo_select_font_face(m.cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+Overlay::Overlay(const float* image, int width, int height, int scale, const ColourScale& colours) {
+    if (width <= 0 || height <= 0 || !image)
+        throw std::invalid_argument("overlay: empty image (" + std::to_string(width) + " x " + std::to_string(height) + ")");
+    if (!(colours.vmin < colours.vmax) || !std::isfinite(colours.vmin) || !std::isfinite(colours.vmax))
+        throw std::invalid_argument("overlay: the colour range needs finite vmin < vmax");
+    impl_ = new Impl{width, height, std::max(1, scale), 28, nullptr, nullptr};
+    Impl& m = *impl_;
+    m.right = colours.colour_bar ? std::max(32, colours.bar_px) : 0;
+    const double span = colours.vmax - colours.vmin;
+    std::vector<uint32_t> rgb(static_cast<size_t>(width) * height);
+    for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = packed(colormap(colours.map, (image[i] - colours.vmin) / span));
+    paint_pixels(m, rgb);
+    if (!colours.colour_bar) return;
+    // The bar: one row per output pixel, vmax at the top.
+    cairo_t* cr = m.cr;
+    const double x0 = width * m.scale + 8, bw = 18, y0 = m.band + 6, y1 = m.band + height * m.scale - 6;
+    for (int r = 0; r <= static_cast<int>(y1 - y0); ++r) {
+        const Rgb c = colormap(colours.map, 1.0 - r / (y1 - y0));
+        cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
+        cairo_rectangle(cr, x0, y0 + r, bw, 1);
+        cairo_fill(cr);
+    }
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 1);
+    cairo_rectangle(cr, x0 + 0.5, y0 + 0.5, bw - 1, y1 - y0);
+    cairo_stroke(cr);
+    cairo_set_font_size(cr, 15);
+    for (int k = 0; k <= 2; ++k) {
+        const double v = colours.vmin + span * k / 2.0, y = y1 - (y1 - y0) * k / 2.0;
+        char text[32];
+        std::snprintf(text, sizeof text, "%g", v);
+        cairo_move_to(cr, x0 + bw, y);
+        cairo_line_to(cr, x0 + bw + 4, y);
+        cairo_stroke(cr);
+        cairo_move_to(cr, x0 + bw + 6, y + 4);
+        cairo_show_text(cr, text);
+    }
+    if (!colours.label.empty()) {
+        cairo_save(cr);
+        cairo_move_to(cr, x0 + bw + 52, 0.5 * (y0 + y1));
+        cairo_rotate(cr, -M_PI / 2);
+        cairo_text_extents_t e;
+        cairo_text_extents(cr, colours.label.c_str(), &e);
+        cairo_rel_move_to(cr, -0.5 * e.width, 0);
+        cairo_show_text(cr, colours.label.c_str());
+        cairo_restore(cr);
+    }
 }
 
 Overlay::~Overlay() {
@@ -188,7 +268,7 @@ void Overlay::legend(const std::vector<Key>& keys) {
     }
 }
 
-int Overlay::width_px() const { return impl_->width * impl_->scale; }
+int Overlay::width_px() const { return impl_->width * impl_->scale + impl_->right; }
 int Overlay::height_px() const { return impl_->height * impl_->scale + impl_->band; }
 
 void Overlay::save_png(const std::string& path) const {

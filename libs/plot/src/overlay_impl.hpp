@@ -11,6 +11,7 @@ struct Overlay::Impl {
     int width, height, scale, band;
     cairo_surface_t* surface;
     cairo_t* cr;
+    int right = 0; // extra columns right of the image (a colour bar)
     // Output position of image coordinate v: pixel centres at (k + 0.5) * scale.
     double ox(double x) const { return (x + 0.5) * scale; }
     double oy(double y) const { return band + (y + 0.5) * scale; }

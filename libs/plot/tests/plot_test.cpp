@@ -147,4 +147,35 @@ TEST(Overlay, PercentileStretchAndKeys) {
     EXPECT_EQ(png_size(q), std::make_pair(160, 120 + 28));
 }
 
+TEST(Overlay, HeatMapWithColourBar) {
+    EXPECT_EQ(colormap(Colormap::Viridis, 0).r, 68);
+    EXPECT_EQ(colormap(Colormap::Viridis, 1).g, 231);
+    EXPECT_EQ(colormap(Colormap::Viridis, 0.5).g, 145);
+    EXPECT_EQ(colormap(Colormap::Viridis, 0.05).b, 101); // halfway between 84 and 117 (100.5, rounded)
+    EXPECT_EQ(colormap(Colormap::Viridis, 7).r, 253);    // clamped
+    EXPECT_EQ(colormap(Colormap::Grey, 0.5).r, 128);
+    // A 0..1 ramp over 10 columns, scale 4, with the bar.
+    std::vector<float> img(10 * 6);
+    for (int y = 0; y < 6; ++y)
+        for (int x = 0; x < 10; ++x) img[static_cast<size_t>(y * 10 + x)] = x / 9.0f;
+    Overlay o(img.data(), 10, 6, 4, Overlay::ColourScale{0, 1, Colormap::Viridis, true, "probability", 64});
+    o.title("prediction");
+    EXPECT_EQ(o.width_px(), 40 + 64);
+    const auto p = out("overlay_heatmap.png");
+    o.save_png(p.string());
+    cairo_surface_t* s = cairo_image_surface_create_from_png(p.c_str());
+    ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
+    EXPECT_EQ(cairo_image_surface_get_width(s), 104);
+    const Rgb lo = pixel(s, 1, 28 + 1), hi = pixel(s, 9 * 4 + 1, 28 + 1);
+    EXPECT_EQ(lo.r, 68);
+    EXPECT_EQ(lo.b, 84);
+    EXPECT_EQ(hi.g, 231);
+    // The bar's top is vmax's colour, its bottom vmin's.
+    const Rgb top = pixel(s, 40 + 14, 28 + 7), bottom = pixel(s, 40 + 14, 28 + 24 - 7);
+    EXPECT_GT(top.g, 200);
+    EXPECT_LT(bottom.g, 40);
+    cairo_surface_destroy(s);
+    EXPECT_THROW(Overlay(img.data(), 10, 6, 4, Overlay::ColourScale{1, 1, Colormap::Viridis, true, "", 64}), std::invalid_argument);
+}
+
 } // namespace

@@ -15,6 +15,14 @@ struct Rgb {
     unsigned char r, g, b;
 };
 Rgb palette(int index);
+// Sequential colormaps for maps of one quantity (a probability): value t
+// in [0, 1] to a colour. Viridis is matplotlib's default (van der Walt &
+// Smith 2015; perceptually uniform, readable in greyscale and by colour-blind
+// people), interpolated linearly between its 11 tenth-step colours; Grey is
+// black to white. t outside [0, 1] is clamped, NaN is black.
+enum class Colormap { Viridis, Grey };
+Rgb colormap(Colormap map, double t);
+
 // Names of the palette's indices.
 enum Colour { Blue = 0, Orange, Green, Vermilion, Pink, SkyBlue, Grey, Yellow, Purple, Black };
 
@@ -86,6 +94,19 @@ class Overlay {
 public:
     Overlay(const float* image, int width, int height, int scale, double low_percentile = 0.5,
             double high_percentile = 99.5);
+    // A heat map instead of grey levels: value v coloured by
+    // colormap((v - vmin) / (vmax - vmin)) over a fixed range (a probability
+    // map: 0 to 1), with a colour bar (ticks at vmin, the middle and vmax,
+    // and `label`) in `bar_px` extra columns right of the image, which
+    // width_px() includes. Marks still use image coordinates.
+    struct ColourScale {
+        double vmin = 0, vmax = 1;
+        Colormap map = Colormap::Viridis;
+        bool colour_bar = true;
+        std::string label;
+        int bar_px = 64;
+    };
+    Overlay(const float* image, int width, int height, int scale, const ColourScale& colours);
     ~Overlay();
     Overlay(const Overlay&) = delete;
     Overlay& operator=(const Overlay&) = delete;
