@@ -8,7 +8,8 @@ CMAKE_FLAGS ?=
 DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
         libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
-        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev
+        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev \
+        pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-matplotlib snakemake
 
 .PHONY: all deps build build-asan test test-asan demo bench clean
 

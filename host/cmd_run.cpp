@@ -128,10 +128,11 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     record.threads = threads;
     record.graph = &g;
 
-    std::signal(SIGINT, on_sigint);
+    if (args.handle_signals) std::signal(SIGINT, on_sigint);
     ExecuteOptions opt;
     opt.threads = threads;
-    opt.interrupt = &g_interrupt;
+    opt.interrupt = args.handle_signals ? &g_interrupt : nullptr;
+    opt.capture = args.capture;
     std::unique_ptr<ProgressDisplay> display;
     opt.log = [&display, &args](const std::string& node, int32_t level, const std::string& msg) {
         if (level == SPOTFLOW_LOG_DEBUG && !args.verbose) return;
@@ -142,7 +143,7 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     display = std::make_unique<ProgressDisplay>(executor.progress(), !args.quiet);
     const ExecuteResult result = executor.run();
     display.reset();
-    std::signal(SIGINT, SIG_DFL);
+    if (args.handle_signals) std::signal(SIGINT, SIG_DFL);
     record.result = &result;
 
     record.published = outputs.published();
@@ -159,7 +160,9 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
             print_error(fmt::format("interrupted; {} (see run.json)", kept));
             return kInterrupted;
         }
-        print_error(record.published.empty() ? result.error : fmt::format("{} ({}, see run.json)", result.error, kept));
+        const std::string line = record.published.empty() ? result.error : fmt::format("{} ({}, see run.json)", result.error, kept);
+        if (args.failure) *args.failure = line;
+        else print_error(line);
         return kRunFailed;
     }
 
