@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -73,16 +74,21 @@ std::vector<std::string> batch_command(const BatchArgs& a, const std::string& sn
         // A name (workflows/profiles/NAME) or a folder holding config.yaml.
         fs::path prof = a.profile.find('/') == std::string::npos ? wf / "profiles" / a.profile : fs::path(a.profile);
         if (!fs::is_regular_file(prof / "config.yaml", ec)) {
-            std::string known;
+            std::vector<std::string> names;
             for (const auto& e : fs::directory_iterator(wf / "profiles", ec))
-                if (fs::is_regular_file(e.path() / "config.yaml")) known += (known.empty() ? "" : ", ") + e.path().filename().string();
+                if (fs::is_regular_file(e.path() / "config.yaml")) names.push_back(e.path().filename().string());
+            std::sort(names.begin(), names.end());
+            std::string known;
+            for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
             throw UserError(fmt::format("profile '{}': no such profile ({} has no config.yaml; known: {})", a.profile,
                                         prof.string(), known.empty() ? "none" : known));
         }
-        cmd.insert(cmd.end(), {"--profile", fs::absolute(prof).string(), "--jobs", std::to_string(a.jobs)});
-    } else {
-        cmd.insert(cmd.end(), {"--cores", std::to_string(a.jobs * a.threads), "--jobs", std::to_string(a.jobs)});
+        cmd.insert(cmd.end(), {"--profile", fs::absolute(prof).string()});
     }
+    // Locally: jobs movies at once of `threads` cores each. On a cluster
+    // --cores bounds only the local rules and a job's threads (Snakemake
+    // caps threads at --cores), so it is given there too.
+    cmd.insert(cmd.end(), {"--cores", std::to_string(a.jobs * a.threads), "--jobs", std::to_string(a.jobs)});
     const fs::path out = fs::absolute(a.out);
     fs::create_directories(out, ec);
     if (ec) throw UserError(fmt::format("--out '{}': cannot create the folder: {}", a.out, ec.message()));
