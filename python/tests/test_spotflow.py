@@ -1,5 +1,6 @@
 """The Python package: run, tables, tensors, errors, the GIL."""
 import json
+import sys
 import os
 import subprocess
 import threading
@@ -151,3 +152,12 @@ def test_nullable_int_column():
     df = spotflow.table_to_dataframe([("track_id", values, mask)], 3)
     assert str(df["track_id"].dtype) == "Int64"
     assert df["track_id"].isna().tolist() == [False, True, False]
+
+
+def test_example_runs(tmp_path):
+    example = os.path.join(os.path.dirname(RECIPES), "python", "track_simulated_movie.py")
+    p = subprocess.run([sys.executable, example, str(tmp_path)], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(spotflow.__file__))))
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "detection F1" in p.stdout and "spotflow.Error: input 'movie': no such file" in p.stdout
+    assert (tmp_path / "tracked" / "tracks.csv").exists()
