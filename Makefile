@@ -3,6 +3,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# Debian's interpreter: it has Debian's numpy, pandas, pytest and snakemake.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
 # Debian packages the project builds with; `make deps` installs the missing ones.
 DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
@@ -57,6 +59,9 @@ bench: build
 	else echo "decode_bench: not built (LibTorch missing)"; fi
 	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
+	@if [ -d $(BUILD)/python/spotflow ]; then \
+	  PYTHONPATH=$(BUILD)/python $(PYTHON) bench/batch_bench.py --spotflow $(BUILD)/bin/spotflow --work $(BUILD)/bench_batch; \
+	else echo "batch_bench: the Python package is not built (pybind11-dev, python3-dev)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out
