@@ -10,7 +10,8 @@
                        n (movies with a value), mean, sd (n - 1), and the 95 %
                        percentile-bootstrap interval of the mean (B resamples
                        of the movies, seeded)
-  dataset_scores.png   the distribution of the main scores over the movies
+  dataset_scores.png   the distribution of the main scores over the movies, with
+                       the mean and its 95 % interval
   dataset_runs.json    each movie's run.json (and its scoring run's), gathered
 
 Used by the Snakefile's aggregate rule and by `spotflow_eval.py` (small sets).
@@ -118,11 +119,12 @@ def write_csv(path, fieldnames, rows):
     os.replace(tmp, path)
 
 
-def figure(path, rows, title):
+def figure(path, rows, title, summary=()):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    ci = {r["metric"]: (r["ci95_low"], r["ci95_high"]) for r in summary}
     shown = [(k, label) for k, label in MAIN_SCORES if any(isinstance(r.get(k), float) and not math.isnan(r[k]) for r in rows)]
     if not shown:
         shown = [("wall_seconds", "time per movie (s)")]
@@ -137,7 +139,9 @@ def figure(path, rows, title):
             ax.set_title(label + ": no values", fontsize=9)
             continue
         ax.hist(vals, bins=min(30, max(5, len(vals) // 4)), color="#4878a8", edgecolor="white")
-        ax.axvline(vals.mean(), color="#c44e52", lw=1.5, label="mean {:.3g}".format(vals.mean()))
+        if k in ci and not math.isnan(ci[k][0]):
+            ax.axvspan(ci[k][0], ci[k][1], color="#c44e52", alpha=0.15, lw=0, zorder=0, label="95 % CI of the mean")
+        ax.axvline(vals.mean(), color="#c44e52", lw=1.5, label="mean {:.4g}".format(vals.mean()))
         ax.set_title(label, fontsize=9)
         ax.set_ylabel("movies", fontsize=8)
         ax.tick_params(labelsize=7)
@@ -168,7 +172,7 @@ def aggregate(out, folders, resamples=2000, seed=0, title="dataset"):
     columns, summary = summarise(rows, resamples, seed)
     write_csv(os.path.join(out, "dataset_scores.csv"), columns, rows)
     write_csv(os.path.join(out, "dataset_summary.csv"), ["metric", "n", "mean", "sd", "ci95_low", "ci95_high"], summary)
-    figure(os.path.join(out, "dataset_scores.png"), rows, title)
+    figure(os.path.join(out, "dataset_scores.png"), rows, title, summary)
     tmp = os.path.join(out, ".dataset_runs.json.partial")
     with open(tmp, "w") as f:
         json.dump({"bootstrap": {"resamples": resamples, "seed": seed}, "movies": gather_runs(folders)}, f, indent=1)
