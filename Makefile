@@ -6,12 +6,15 @@ FUZZ_SECONDS ?= 600
 FUZZERS := recipe tiff csv isbi
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# Debian's interpreter: it has Debian's numpy, pandas, pytest and snakemake.
+PYTHON ?= $(shell [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)
 
 # Debian packages the project builds with; `make deps` installs the missing ones.
 DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
         libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
-        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev clang libclang-rt-14-dev
+        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev clang libclang-rt-14-dev \
+        pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-matplotlib snakemake
 
 .PHONY: all deps build build-asan test test-asan test-fuzz fuzz build-fuzz demo bench clean
 
@@ -78,6 +81,9 @@ bench: build
 	else echo "selftrain_ablation: not built (LibTorch missing)"; fi
 	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
+	@if [ -d $(BUILD)/python/spotflow ]; then \
+	  PYTHONPATH=$(BUILD)/python $(PYTHON) bench/batch_bench.py --spotflow $(BUILD)/bin/spotflow --work $(BUILD)/bench_batch; \
+	else echo "batch_bench: the Python package is not built (pybind11-dev, python3-dev)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

@@ -73,13 +73,26 @@ std::string constraint_text(const nlohmann::json& s) {
 
 } // namespace
 
+nlohmann::json plugins_json(const PluginRegistry& r) {
+    nlohmann::json out = {{"plugins", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
+    for (const auto* p : r.all()) out["plugins"].push_back(plugin_json(*p, false));
+    for (const auto& pr : r.problems()) out["problems"].push_back({{"library", pr.path.string()}, {"reason", pr.reason}});
+    return out;
+}
+
+nlohmann::json plugins_json() { return plugins_json(load_default()); }
+
+nlohmann::json describe_json(const std::string& id) {
+    PluginRegistry r = load_default();
+    const PluginInfo* p = r.find(id);
+    if (!p) throw UserError(fmt::format("unknown plugin '{}' (see spotflow plugins)", id));
+    return plugin_json(*p, true);
+}
+
 int plugins(bool json) {
     PluginRegistry r = load_default();
     if (json) {
-        nlohmann::json out = {{"plugins", nlohmann::json::array()}, {"problems", nlohmann::json::array()}};
-        for (const auto* p : r.all()) out["plugins"].push_back(plugin_json(*p, false));
-        for (const auto& pr : r.problems()) out["problems"].push_back({{"library", pr.path.string()}, {"reason", pr.reason}});
-        fmt::print("{}\n", out.dump(2));
+        fmt::print("{}\n", plugins_json(r).dump(2));
     } else {
         for (const auto* p : r.all()) {
             const auto& d = *p->desc;
@@ -98,13 +111,13 @@ int plugins(bool json) {
 }
 
 int describe(const std::string& id, bool json) {
+    if (json) {
+        fmt::print("{}\n", describe_json(id).dump(2));
+        return kOk;
+    }
     PluginRegistry r = load_default();
     const PluginInfo* p = r.find(id);
     if (!p) throw UserError(fmt::format("unknown plugin '{}' (see spotflow plugins)", id));
-    if (json) {
-        fmt::print("{}\n", plugin_json(*p, true).dump(2));
-        return kOk;
-    }
     const auto& d = *p->desc;
     fmt::print("{} {} ({})\n  {}\n  library: {}\n", d.id, d.version, d.kind, d.summary, p->path.string());
     auto ports = [](const char* title, const spotflow_port_desc* ps, uint32_t n) {

@@ -164,10 +164,11 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     record.threads = threads;
     record.graph = &g;
 
-    handle_stop_signals(true);
+    if (args.handle_signals) handle_stop_signals(true);
     ExecuteOptions opt;
     opt.threads = threads;
-    opt.interrupt = &g_interrupt;
+    opt.interrupt = args.handle_signals ? &g_interrupt : nullptr;
+    opt.capture = args.capture;
     std::unique_ptr<ProgressDisplay> display;
     opt.log = [&display, &args](const std::string& node, int32_t level, const std::string& msg) {
         if (level == SPOTFLOW_LOG_DEBUG && !args.verbose) return;
@@ -190,17 +191,21 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
         // the outputs in the folder. This run's goes beside it.
         const std::string record_name = earlier_run_succeeded(out_dir) && record.published.empty() ? kFailedRunRecord : kRunRecord;
         write_json_atomically(out_dir / record_name, make_run_json(record));
-        handle_stop_signals(false);
+        if (args.handle_signals) handle_stop_signals(false);
         const std::string kept = record.published.empty()
                                      ? "no output was kept"
                                      : fmt::format("only the {} published output(s) were kept", record.published.size());
         if (result.status == ExecuteResult::Status::Interrupted) {
-            print_error(fmt::format("interrupted; {} (see {})", kept, record_name));
+            const std::string line = fmt::format("interrupted; {} (see {})", kept, record_name);
+            if (args.failure) *args.failure = line;
+            else print_error(line);
             return kInterrupted;
         }
-        print_error(record.published.empty() && record_name == kRunRecord
-                        ? result.error
-                        : fmt::format("{} ({}, see {})", result.error, kept, record_name));
+        const std::string line = record.published.empty() && record_name == kRunRecord
+                                     ? result.error
+                                     : fmt::format("{} ({}, see {})", result.error, kept, record_name);
+        if (args.failure) *args.failure = line;
+        else print_error(line);
         // A node that refused its params or files at create: bad input.
         return result.failed_at_create ? kBadInput : kRunFailed;
     }
@@ -210,7 +215,7 @@ int run_recipe(const RunArgs& args, std::optional<Recipe> recipe) {
     write_json_atomically(out_dir / kRunRecord, make_run_json(record));
     std::error_code ec;
     fs::remove(out_dir / kFailedRunRecord, ec); // an older failure's record no longer applies
-    handle_stop_signals(false);
+    if (args.handle_signals) handle_stop_signals(false);
     if (!args.quiet) {
         fmt::print("{}: done in {:.2f} s, {} outputs in {}\n", g.name, result.wall_seconds, record.outputs.size(),
                    out_dir.string());

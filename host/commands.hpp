@@ -3,12 +3,14 @@
 // 130 interrupted.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "recipe.hpp"
+#include "spotflow/packet.h"
 
 namespace spotflow::cli {
 
@@ -28,6 +30,13 @@ struct RunArgs : RecipeArgs {
     bool verbose = false;
     bool force = false; // may replace files in --out that no earlier run there wrote
     std::vector<std::string> argv;
+    // For callers other than the CLI (the Python package, through the
+    // spotflow_cli library): no SIGINT handler is installed when false;
+    // a failed run's error line goes to *failure, not stderr, when set;
+    // capture sees every emitted packet (ExecuteOptions::capture).
+    bool handle_signals = true;
+    std::string* failure = nullptr;
+    std::function<void(const std::string&, const std::string&, bool, const spotflow_packet&)> capture;
 };
 
 int run(const RunArgs& args);
@@ -49,9 +58,25 @@ struct SimulateArgs {
     std::vector<std::string> argv;
 };
 int simulate(const SimulateArgs& args);
+
+struct BatchArgs {
+    std::string recipe, movies, out, profile;
+    int jobs = 1, threads = 1;
+    std::vector<std::string> sets;
+    bool dry_run = false;
+    bool print_only = false; // print the snakemake command line instead of running it
+};
+// The snakemake command line spotflow batch runs; throws UserError for its
+// own bad arguments (missing recipe, dataset, profile).
+std::vector<std::string> batch_command(const BatchArgs& args, const std::string& snakemake);
+int batch(const BatchArgs& args);
+int eval_dataset(const BatchArgs& args); // spotflow eval: the same per movie, no Snakemake
 int validate(const RecipeArgs& args);
 int graph(const RecipeArgs& args);
 int plugins(bool json);
 int describe(const std::string& id, bool json);
+// What `plugins --json` and `describe --json` print (the Python package).
+nlohmann::json plugins_json();
+nlohmann::json describe_json(const std::string& id);
 
 } // namespace spotflow::cli

@@ -79,6 +79,37 @@ int main(int argc, char** argv) {
     sim_cmd->add_option("-j,--threads", sim.threads, "Threads to use (default: all cores)")->check(CLI::Range(1, 1024));
     sim_cmd->add_flag("-q,--quiet", sim.quiet, "No progress display and no summary");
 
+    BatchArgs batch_args;
+    auto* batch_cmd = app.add_subcommand(
+        "batch",
+        "Run a recipe over every movie of a folder or manifest CSV, then score the dataset. A thin front end: it runs "
+        "Snakemake on workflows/Snakefile (one `spotflow run` per movie into OUT/<stem>/, then OUT/dataset_scores.csv, "
+        "dataset_summary.csv, dataset_scores.png); re-running runs only new or changed movies. See docs/batch.md.");
+    batch_cmd->add_option("recipe", batch_args.recipe, "Recipe file (JSON); each movie binds its one required input")->required();
+    batch_cmd->add_option("movies", batch_args.movies,
+                          "A folder of movies (*.tif, or NAME/movie.tif as spotflow simulate writes) or a manifest CSV "
+                          "(columns movie, and optionally calcium, truth, stem)")->required();
+    batch_cmd->add_option("-o,--out", batch_args.out, "Output folder")->required();
+    batch_cmd->add_option("--jobs", batch_args.jobs, "Movies at once (Snakemake --jobs)")->capture_default_str()->check(CLI::Range(1, 100000));
+    batch_cmd->add_option("--threads", batch_args.threads, "Threads per movie")->capture_default_str()->check(CLI::Range(1, 1024));
+    batch_cmd->add_option("--profile", batch_args.profile,
+                          "A Snakemake profile: a name under workflows/profiles (slurm) or a folder with config.yaml");
+    batch_cmd->add_option("-s,--set", batch_args.sets, "Override a parameter of the recipe for every movie: NODE.PARAM=VALUE");
+    batch_cmd->add_flag("-n,--dry-run", batch_args.dry_run, "Show what would run (Snakemake --dry-run)");
+    batch_cmd->add_flag("--print-command", batch_args.print_only, "Print the snakemake command line and exit");
+
+    BatchArgs eval_args;
+    auto* eval_cmd = app.add_subcommand(
+        "eval",
+        "Run a recipe over a small dataset one movie after the other and score it (the tables of spotflow batch, "
+        "without Snakemake: no incremental re-runs, no cluster)");
+    eval_cmd->add_option("recipe", eval_args.recipe, "Recipe file (JSON); each movie binds its one required input")->required();
+    eval_cmd->add_option("movies", eval_args.movies, "A folder of movies or a manifest CSV (as spotflow batch)")->required();
+    eval_cmd->add_option("-o,--out", eval_args.out, "Output folder")->required();
+    eval_cmd->add_option("--threads", eval_args.threads, "Threads per movie")->capture_default_str()->check(CLI::Range(1, 1024));
+    eval_cmd->add_option("-s,--set", eval_args.sets, "Override a parameter of the recipe for every movie: NODE.PARAM=VALUE");
+    eval_cmd->add_flag("--print-command", eval_args.print_only, "Print the command line it runs and exit");
+
     std::string describe_id;
     bool describe_json = false;
     auto* describe_cmd = app.add_subcommand("describe", "Show one plugin: ports, params, defaults");
@@ -108,6 +139,8 @@ int main(int argc, char** argv) {
             sim.argv.assign(argv, argv + argc);
             return simulate(sim);
         }
+        if (*batch_cmd) return batch(batch_args);
+        if (*eval_cmd) return eval_dataset(eval_args);
         if (*graph_cmd) return graph(graph_args);
         if (*plugins_cmd) return plugins(plugins_json);
         if (*describe_cmd) return describe(describe_id, describe_json);

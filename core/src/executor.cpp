@@ -158,6 +158,14 @@ spotflow_status emit(const spotflow_emitter* out, int32_t port, spotflow_packet*
     if (ctx.impl->run.stopping()) return SPOTFLOW_ERR_CANCELLED;
     box->token = ctx.token;
     ++n.packets_out;
+    if (ctx.impl->options.capture) {
+        try { // emit is called from plugin code: nothing may escape through it
+            ctx.impl->options.capture(n.spec->id, d->outputs[port].name, !n.targets[port].empty(), box->packet);
+        } catch (const std::exception& e) {
+            n.host->table.set_error(&n.host->table, SPOTFLOW_ERR_INTERNAL, fmt::format("host capture: {}", e.what()).c_str());
+            return SPOTFLOW_ERR_INTERNAL;
+        }
+    }
     for (const auto& t : n.targets[port]) ctx.impl->enqueue(*t.node, Envelope{Envelope::Kind::Data, t.input, box});
     return SPOTFLOW_OK;
 }

@@ -37,6 +37,13 @@ struct ExecuteOptions {
     const std::atomic<bool>* interrupt = nullptr; // set by a SIGINT handler
     // Plugin log lines, already prefixed with nothing: (node id, level, message).
     std::function<void(const std::string&, int32_t, const std::string&)> log;
+    // Sees every packet a node emits, (node id, output port name, whether an
+    // edge consumes the port, packet),
+    // on the emitting thread before any consumer does; may run on several
+    // threads at once. The packet is borrowed for the call: what the
+    // callback keeps, it copies (plugins' buffers are released before their
+    // instances are destroyed). The Python package collects outputs with it.
+    std::function<void(const std::string&, const std::string&, bool, const spotflow_packet&)> capture;
 };
 
 struct NodeReport {
