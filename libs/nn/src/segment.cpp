@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "spotflow_nn/weights.hpp"
+
 namespace spotflow::nn {
 
 Normalisation image_normalisation(const float* pixels, int64_t n) {
@@ -177,6 +179,22 @@ bool predict_tiled(UNet& net, const float* image, int64_t width, int64_t height,
         for (int64_t x = 0; x < width; ++x)
             prob[y * width + x] = static_cast<float>(prob[y * width + x] / (sx[static_cast<size_t>(x)] * sy[static_cast<size_t>(y)]));
     return true;
+}
+
+SegModel load_seg_model(const std::string& path) {
+    WeightFile f = read_weights(path);
+    SegModel m;
+    m.path = path;
+    try {
+        m.network = SegNetwork::from_json(f.network);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("weights file '" + path + "': " + e.what());
+    }
+    m.net = UNet(m.network.unet);
+    load_into(f, *m.net);
+    m.net->eval();
+    m.model_card = std::move(f.model_card);
+    return m;
 }
 
 } // namespace spotflow::nn

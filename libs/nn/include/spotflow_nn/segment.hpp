@@ -75,4 +75,15 @@ std::vector<float> tile_window(int64_t origin, int64_t length, int64_t canvas, i
 bool predict_tiled(UNet& net, const float* image, int64_t width, int64_t height, const TilePlan& plan, float* prob,
                    const std::function<bool()>& cancelled = {});
 
+// A segmentation weights file loaded into its U-Net (eval mode). Throws
+// std::runtime_error with one line naming the file (weights.hpp's errors,
+// "not a segmentation network", another architecture).
+struct SegModel {
+    std::string path;
+    SegNetwork network;
+    UNet net{nullptr};
+    nlohmann::json model_card;
+};
+SegModel load_seg_model(const std::string& path);
+
 } // namespace spotflow::nn
