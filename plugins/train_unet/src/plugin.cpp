@@ -521,7 +521,7 @@ private:
             pl::Figure f(1500, 450, 1, 3, fmt::format("train.unet: {} training images, best val Dice {:.4f} at epoch {}", train_.size(),
                                                       best_.value("val_dice", 0.0), best_.value("epoch", 0)));
             f.lines(0, {"Training loss", "epoch", s_.loss}, {loss});
-            f.lines(1, {"Dice", "epoch", "Dice", std::nullopt, std::make_pair(0.0, 1.0)}, {td, vd});
+            f.lines(1, {"Dice", "epoch", "Dice", std::nullopt, std::make_pair(0.0, 1.45)}, {td, vd}); // room for the legend above 1
             f.lines(2, {"Learning rate", "epoch", "log10 lr", std::nullopt, std::nullopt, false}, {lr});
             f.save_png(figure_path_);
         } catch (const std::exception& e) {
