@@ -56,6 +56,9 @@ bench: build
 	else echo "decode_bench: not built (LibTorch missing)"; fi
 	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
+	@if cmake --build $(BUILD) --target segmentation_bench -j$(JOBS) >/dev/null 2>&1; then \
+	  OMP_WAIT_POLICY=passive $(BUILD)/bin/segmentation_bench --out $(BUILD)/segmentation_bench; \
+	else echo "segmentation_bench: not built (LibTorch missing)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out
