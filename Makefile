@@ -84,6 +84,9 @@ bench: build
 	@if [ -d $(BUILD)/python/spotflow ]; then \
 	  PYTHONPATH=$(BUILD)/python $(PYTHON) bench/batch_bench.py --spotflow $(BUILD)/bin/spotflow --work $(BUILD)/bench_batch; \
 	else echo "batch_bench: the Python package is not built (pybind11-dev, python3-dev)"; fi
+	@if cmake --build $(BUILD) --target segmentation_bench -j$(JOBS) >/dev/null 2>&1; then \
+	  OMP_WAIT_POLICY=passive $(BUILD)/bin/segmentation_bench --out $(BUILD)/segmentation_bench; \
+	else echo "segmentation_bench: not built (LibTorch missing)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

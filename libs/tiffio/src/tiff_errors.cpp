@@ -48,6 +48,7 @@ int TiffErrors::on_error(TIFF*, void* self, const char*, const char* fmt, va_lis
 
 int TiffErrors::on_warning(TIFF*, void* self, const char*, const char* fmt, va_list ap) {
     auto* e = static_cast<TiffErrors*>(self);
+    if (!e->host_) return 1; // no host (a benchmark reading a result): warnings dropped
     try {
         e->host_->log(e->host_, SPOTFLOW_LOG_DEBUG,
                       (e->label_ + "'" + e->path_ + "': " + format_message(fmt, ap, e->path_)).c_str());

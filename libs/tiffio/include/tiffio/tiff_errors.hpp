@@ -17,6 +17,7 @@ namespace tiffio {
 
 class TiffErrors {
 public:
+    // host may be NULL (warnings are then dropped).
     // label: how a warning line names the file ("movie " -> "movie 'a.tif': ...").
     TiffErrors(const spotflow_host* host, std::string path, std::string label = "")
         : host_(host), path_(std::move(path)), label_(std::move(label)) {}
