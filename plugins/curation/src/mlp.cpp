@@ -51,7 +51,7 @@ std::unique_ptr<Model> fit_mlp(const nlohmann::json& params, const Matrix& x, co
                                int n_classes, uint64_t seed) {
     return std::make_unique<MlpModel>(train_mlp(x, y, n_classes, params.at("hidden_layer_sizes").get<std::vector<int>>(),
                                                 params.at("alpha").get<double>(),
-                                                params.at("learning_rate_init").get<double>(),
+                                                params.value("learning_rate_init", 0.0),
                                                 params.at("max_iter").get<int>(), seed));
 }
 

@@ -18,11 +18,11 @@ struct MlpLayer {
 };
 
 // Trains a ReLU MLP (hidden sizes `hidden`, softmax output of n_classes) on
-// the whole of x at once with Adam (learning rate lr) on cross-entropy +
-// alpha/2 ||W||^2 / rows, Glorot-uniform initialisation from `seed`,
-// stopping after max_iter epochs or when the loss has not improved by 1e-4
-// for 10 epochs (scikit-learn's MLPClassifier rule). Uses LibTorch's current
-// thread setting; throws std::runtime_error in a build without LibTorch.
+// cross-entropy + alpha/2 ||W||^2 / rows (scikit-learn's MLPClassifier
+// loss) from a Glorot-uniform initialisation drawn from `seed`, with
+// full-batch L-BFGS for at most max_iter iterations (scikit-learn's solver
+// "lbfgs"); lr is unused by L-BFGS. Uses LibTorch's current thread setting;
+// throws std::runtime_error in a build without LibTorch.
 std::vector<MlpLayer> train_mlp(const Matrix& x, const std::vector<int>& y, int n_classes,
                                 const std::vector<int>& hidden, double alpha, double lr, int max_iter, uint64_t seed);
 bool mlp_trainable();

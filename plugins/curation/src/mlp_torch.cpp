@@ -34,11 +34,18 @@ std::vector<MlpLayer> train_mlp(const Matrix& x, const std::vector<int>& y, int 
     const torch::Tensor xt = torch::tensor(x.v, opts).reshape({static_cast<int64_t>(x.rows), static_cast<int64_t>(x.cols)});
     std::vector<int64_t> y64(y.begin(), y.end());
     const torch::Tensor yt = torch::tensor(y64, torch::kInt64);
-    torch::optim::Adam opt(params, torch::optim::AdamOptions(lr));
+    // Full-batch L-BFGS with a strong-Wolfe line search (scikit-learn's
+    // solver "lbfgs", the one it recommends for small data sets).
+    torch::optim::LBFGS opt(params, torch::optim::LBFGSOptions(1)
+                                        .max_iter(max_iter)
+                                        .max_eval(max_iter * 5 / 4)
+                                        .tolerance_grad(1e-5)
+                                        .tolerance_change(1e-9)
+                                        .history_size(10)
+                                        .line_search_fn("strong_wolfe"));
     const double n = static_cast<double>(x.rows);
-    double best = INFINITY;
-    int stale = 0;
-    for (int epoch = 0; epoch < max_iter; ++epoch) {
+    auto closure = [&]() -> torch::Tensor {
+        opt.zero_grad();
         torch::Tensor a = xt;
         torch::Tensor penalty = torch::zeros({}, opts);
         for (size_t k = 0; k < params.size(); k += 2) {
@@ -46,18 +53,12 @@ std::vector<MlpLayer> train_mlp(const Matrix& x, const std::vector<int>& y, int 
             if (k + 2 < params.size()) a = torch::relu(a);
             penalty = penalty + params[k].pow(2).sum();
         }
-        const torch::Tensor loss = torch::nn::functional::cross_entropy(a, yt) + 0.5 * alpha * penalty / n;
-        opt.zero_grad();
+        torch::Tensor loss = torch::nn::functional::cross_entropy(a, yt) + 0.5 * alpha * penalty / n;
         loss.backward();
-        opt.step();
-        const double l = loss.item<double>();
-        if (l > best - 1e-4) {
-            if (++stale >= 10) break;
-        } else {
-            stale = 0;
-        }
-        best = std::min(best, l);
-    }
+        return loss;
+    };
+    (void)lr;
+    opt.step(closure);
     std::vector<MlpLayer> layers;
     for (size_t k = 0; k < params.size(); k += 2) {
         const torch::Tensor w = params[k].detach().contiguous(), b = params[k + 1].detach().contiguous();

@@ -95,10 +95,10 @@ std::vector<nlohmann::json> sample_params(ClassifierKind kind, int n_iter, uint6
             p = {{"C", pick(V{1e-3, 1e-2, 0.1, 1, 10, 100})}, {"max_iter", 100}};
             break;
         case ClassifierKind::MLP:
-            p = {{"hidden_layer_sizes", pick(std::vector<I>{{32}, {64}, {128}, {64, 32}})},
-                 {"alpha", pick(V{1e-5, 1e-4, 1e-3, 1e-2})},
-                 {"learning_rate_init", pick(V{1e-3, 3e-3, 1e-2})},
-                 {"max_iter", 200}};
+            p = {{"hidden_layer_sizes", pick(std::vector<I>{{16}, {32}, {64}, {32, 16}})},
+                 {"alpha", pick(V{1e-4, 1e-3, 1e-2, 0.1, 1})},
+                 {"solver", "lbfgs"},
+                 {"max_iter", pick(I{50, 100, 200})}};
             break;
         }
         if (seen.insert(p.dump()).second) out.push_back(p);

@@ -331,7 +331,7 @@ TEST_F(CurationPlugin, FewerThanTwoPerClassPerFoldIsAnError) {
 TEST_F(CurationPlugin, ATextMetricColumnIsAnError) {
     EXPECT_EQ(train(synthetic(60, 8), "", true), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.error,
-              "metrics: metric column 'brain_area'' holds text, not numbers "
+              "metrics: metric column 'brain_area' holds text, not numbers "
               "(leave it out with metric_names or exclude_metrics)");
 }
 
