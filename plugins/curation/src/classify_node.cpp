@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "dataset.hpp"
@@ -32,7 +33,7 @@ constexpr const char* kSchema = R"({
     "model_file": {"type": "string", "default": "", "description": "A model written by train.curation (best_model.json). Empty: the model input if connected, else the track model shipped with the plugin (curation_tracks_default.json beside the plugin library)."},
     "id_column": {"type": "string", "default": "", "description": "The id column of the metrics table. Empty: the model's id column if the table has it, else the first of cluster_id, unit_id, unit_ids, track_id, id."},
     "keep": {"type": "array", "items": {"type": "string"}, "default": ["good"], "description": "Predicted labels whose tracks the filtered tracks output keeps."},
-    "min_probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 0, "description": "A kept track's predicted label must also have at least this probability."},
+    "min_probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "A track is kept when the probabilities of the keep labels sum to at least this (0.5 with two classes: the predicted label); lower keeps more true tracks and more spurious ones."},
     "predictions_file": {"type": "string", "default": "model_predictions.csv", "description": "One row per metrics row, in input order: id, prediction, probability. Empty: none."}
   }
 })";
@@ -123,13 +124,16 @@ private:
             b.append_double(c_prob, prob);
             f.field(ids[r]).field(label).field(prob);
             f.end_row();
-            const bool keep = keep_.count(label) && prob >= min_probability_;
+            double keep_prob = 0;
+            for (size_t c = 0; c < p.classes.size(); ++c)
+                if (keep_.count(p.classes[c])) keep_prob += proba.at(r, c);
+            const bool keep = keep_prob >= min_probability_;
             kept[ids[r]] = keep;
             n_kept += keep;
         }
         if (!predictions_path_.empty()) f.save();
         host_->log(host_, SPOTFLOW_LOG_INFO,
-                   fmt::format("{} of {} items predicted as kept ({})", n_kept, x.rows, fmt::join(keep_, ", ")).c_str());
+                   fmt::format("{} of {} items kept (probability of {} at least {})", n_kept, x.rows, fmt::join(keep_, " or "), min_probability_).c_str());
         if (const auto s = spotflow::emit_table(out, 0, b, spotflow::table_info())) return s;
         if (!have_tracks_) return SPOTFLOW_OK;
 

@@ -38,7 +38,7 @@ std::vector<Importance> permutation_importance(const Pipeline& p, const Matrix& 
 void draw_importance(const std::string& path, const std::vector<Importance>& imp, const std::string& title) {
     namespace plot = spotflow::plot;
     const int n = static_cast<int>(imp.size());
-    plot::Figure fig(std::max(900, 60 * n + 200), 600, 1, 1, title);
+    plot::Figure fig(std::max(1000, 70 * n + 300), 600, 1, 1, title);
     std::vector<std::string> names;
     plot::Series s{"drop in balanced accuracy (mean of shuffles; bars: sd)", {}, {}};
     for (const auto& i : imp) {
@@ -46,7 +46,7 @@ void draw_importance(const std::string& path, const std::vector<Importance>& imp
         s.y.push_back(i.mean);
         s.yerr.push_back(i.sd);
     }
-    plot::Axes axes{"Permutation importance on the test split", "metric", "importance", std::nullopt, std::nullopt, true};
+    plot::Axes axes{"Permutation importance on the test split", "", "importance", std::nullopt, std::nullopt, true};
     fig.bars(0, axes, names, {s});
     fig.save_png(path);
 }

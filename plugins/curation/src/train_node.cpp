@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "dataset.hpp"
@@ -147,8 +148,23 @@ private:
         std::vector<std::string> exclude = p_.exclude;
         exclude.push_back(mid);
         exclude.push_back(lab);
-        const std::vector<std::string> names = metric_columns(metrics_, p_.metric_names, exclude, "metrics");
+        std::vector<std::string> names = metric_columns(metrics_, p_.metric_names, exclude, "metrics");
         const Labelled L = join_labels(metrics_, mid, labels_, lid, lab);
+        // A metric with no value at all (a linker that gives no link cost) is
+        // left out, as scikit-learn's imputers drop it.
+        std::vector<std::string> empty;
+        {
+            const Matrix m = read_metrics(metrics_, names, "metrics").take(L.metrics_rows);
+            std::vector<std::string> kept;
+            for (size_t c = 0; c < names.size(); ++c) {
+                bool any = false;
+                for (size_t r = 0; r < m.rows && !any; ++r) any = std::isfinite(m.at(r, c));
+                (any ? kept : empty).push_back(names[c]);
+            }
+            if (kept.empty()) throw std::invalid_argument("metrics: no metric has a value for the labelled items");
+            names = kept;
+        }
+        if (!empty.empty()) warn(fmt::format("metrics with no value, left out: {}", fmt::join(empty, ", ")));
         const int k = static_cast<int>(L.classes.size());
         if (k < 2)
             throw std::invalid_argument("labels: every labelled item is '" + L.classes[0] +

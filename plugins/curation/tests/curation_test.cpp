@@ -177,7 +177,7 @@ protected:
     }
     std::string classify_params(const std::string& model_file) const {
         return nlohmann::json({{"model_file", model_file}, {"id_column", ""}, {"keep", {"good"}},
-                               {"min_probability", 0}, {"predictions_file", "model_predictions.csv"}})
+                               {"min_probability", 0.5}, {"predictions_file", "model_predictions.csv"}})
             .dump();
     }
     // Runs train.curation; returns its status.

@@ -70,7 +70,8 @@ const std::vector<std::string>& metric_names() {
         "length", "span", "gap_count", "gap_fraction", "interpolated_fraction",
         "photons_mean", "photons_sd", "uncertainty_mean", "uncertainty_sd", "snr_mean",
         "detection_probability_mean", "step_mean", "step_sd", "msd_alpha", "msd_diffusion",
-        "straightness", "local_density", "border_distance", "link_probability_mean", "link_cost_mean"};
+        "straightness", "local_density", "border_distance", "link_probability_mean", "link_cost_mean",
+        "break_distance_before", "break_distance_after", "fragment_share"};
     return names;
 }
 
@@ -104,8 +105,26 @@ std::vector<TrackMetrics> compute_metrics(const spotflow::tables::TableAccumulat
     const double height = s.height > 0 ? s.height : std::ceil(max_y + 0.5);
     const spotflow::tables::FrameGrid grid(all, s.density_radius_px);
 
+    // Each track's first and last real point and length, for the break metrics.
+    struct End {
+        int64_t id, first_frame, last_frame;
+        double x0, y0, x1, y1;
+        double length;
+    };
+    std::vector<End> ends;
     for (auto& [id, rows] : rows_of) {
         std::sort(rows.begin(), rows.end(), [&](size_t a, size_t b) { return frame[a] < frame[b]; });
+        End e{id, -1, -1, 0, 0, 0, 0, 0};
+        for (const size_t r : rows) {
+            if ((std::isfinite(interp[r]) && interp[r] != 0) || !std::isfinite(x[r]) || !std::isfinite(y[r])) continue;
+            if (e.first_frame < 0) e.first_frame = frame[r], e.x0 = x[r], e.y0 = y[r];
+            e.last_frame = frame[r], e.x1 = x[r], e.y1 = y[r];
+            ++e.length;
+        }
+        if (e.first_frame >= 0) ends.push_back(e);
+    }
+
+    for (auto& [id, rows] : rows_of) {
         for (size_t i = 1; i < rows.size(); ++i)
             if (frame[rows[i]] == frame[rows[i - 1]])
                 throw std::invalid_argument("tracks: track " + std::to_string(id) + " has two points in frame " +
@@ -172,6 +191,26 @@ std::vector<TrackMetrics> compute_metrics(const spotflow::tables::TableAccumulat
         set("straightness", path > 0 ? std::hypot(pts.back().x - pts.front().x, pts.back().y - pts.front().y) / path : kNaN);
         set("local_density", density / static_cast<double>(pts.size()));
         set("border_distance", min_border);
+
+        // Breaks: the nearest end of another track within break_frames before
+        // this one starts (and start after it ends), capped at break_radius_px;
+        // fragment_share = length / (length + the lengths of those neighbours).
+        double before = s.break_radius_px, after = s.break_radius_px, neighbours = 0;
+        const Point &p0 = pts.front(), &p1 = pts.back();
+        for (const End& e : ends) {
+            if (e.id == id) continue;
+            if (e.last_frame < p0.frame && p0.frame - e.last_frame <= s.break_frames) {
+                const double d = std::hypot(e.x1 - p0.x, e.y1 - p0.y);
+                if (d < s.break_radius_px) before = std::min(before, d), neighbours += e.length;
+            }
+            if (e.first_frame > p1.frame && e.first_frame - p1.frame <= s.break_frames) {
+                const double d = std::hypot(e.x0 - p1.x, e.y0 - p1.y);
+                if (d < s.break_radius_px) after = std::min(after, d), neighbours += e.length;
+            }
+        }
+        set("break_distance_before", before);
+        set("break_distance_after", after);
+        set("fragment_share", static_cast<double>(pts.size()) / (static_cast<double>(pts.size()) + neighbours));
 
         // MSD over every pair of real points tau frames apart.
         std::map<int64_t, size_t> at;

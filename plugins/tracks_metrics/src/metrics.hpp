@@ -15,6 +15,8 @@ struct Settings {
     int diffusion_lags = 4;       // MSD lags for the diffusion coefficient
     double density_radius_px = 5; // local density
     double width = 0, height = 0; // image size in px; 0: unknown
+    double break_radius_px = 10;  // break metrics: another track's end this close
+    int break_frames = 10;        // ... and at most this many frames apart
 };
 
 // The metric columns, in output order (after track_id).

@@ -26,6 +26,8 @@ constexpr const char* kSchema = R"({
     "density_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 5, "description": "Radius of local_density: other tracks' points this close in the same frame."},
     "width": {"type": "number", "minimum": 0, "default": 0, "description": "Image width in px for border_distance; 0: from the movie input, else from the largest x."},
     "height": {"type": "number", "minimum": 0, "default": 0, "description": "Image height in px for border_distance; 0: from the movie input, else from the largest y."},
+    "break_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 10, "description": "Break metrics: another track ending (starting) this close to this one's start (end) ..."},
+    "break_frames": {"type": "integer", "minimum": 1, "default": 10, "description": "... and at most this many frames before (after) it."},
     "gate_px": {"type": "number", "exclusiveMinimum": 0, "default": 5, "description": "Labels: eval.tracks' gate (epsilon) for the pairing and the per-frame point matching."},
     "min_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Labels: a good track has at least this fraction of its points on its true track."},
     "label_rule": {"enum": ["paired", "majority"], "default": "paired", "description": "Labels: 'paired', good = paired one-to-one with a true track by eval.tracks' pairing and mostly on it (a fragment beside the paired track is bad); 'majority', good = mostly on one true track."}
@@ -43,6 +45,8 @@ public:
             s_.density_radius_px = j.at("density_radius_px");
             s_.width = j.at("width");
             s_.height = j.at("height");
+            s_.break_radius_px = j.at("break_radius_px");
+            s_.break_frames = j.at("break_frames");
             gate_ = j.at("gate_px");
             min_fraction_ = j.at("min_fraction");
             rule_ = j.at("label_rule");

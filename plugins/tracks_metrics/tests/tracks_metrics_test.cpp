@@ -74,6 +74,10 @@ TEST(TracksMetrics, AStraightTrackByHand) {
     EXPECT_DOUBLE_EQ(metric(t, "border_distance"), 10.5);
     EXPECT_DOUBLE_EQ(metric(t, "local_density"), 1.0 / 9.0); // track 8 within 5 px in frame 3
     EXPECT_TRUE(std::isnan(metric(t, "photons_mean")));      // no photons column
+    // Track 8 (frame 3) ends 2.83 px from track 7's start? No: it lies after
+    // 7 starts; 7 has no neighbour end before frame 0 and none after frame 9.
+    EXPECT_DOUBLE_EQ(metric(t, "break_distance_before"), 10);
+    EXPECT_DOUBLE_EQ(metric(t, "fragment_share"), 1);
     EXPECT_EQ(metric(m[1], "length"), 1);
     EXPECT_TRUE(std::isnan(metric(m[1], "msd_alpha")));
 }
@@ -94,6 +98,13 @@ TEST(TracksMetrics, LabelsWithEvalTracksPairing) {
     EXPECT_DOUBLE_EQ(paired[0].matched_fraction, 1.0);
     EXPECT_EQ(paired[1].label, "bad");
     EXPECT_EQ(paired[2].label, "bad");
+    // Track 2 starts 1 px and 1 frame after track 1 ends: a break.
+    tracks_metrics::Settings st;
+    const auto m = tracks_metrics::compute_metrics(accumulate(tracks), st);
+    EXPECT_NEAR(metric(m[1], "break_distance_before"), 1.0, 1e-12);
+    EXPECT_NEAR(metric(m[0], "break_distance_after"), 1.0, 1e-12);
+    EXPECT_DOUBLE_EQ(metric(m[1], "fragment_share"), 3.0 / 10);
+    EXPECT_DOUBLE_EQ(metric(m[2], "break_distance_before"), 10);
     const auto majority = tracks_metrics::label_tracks(accumulate(tracks), accumulate(truth), 5, 0.5, "majority");
     EXPECT_EQ(majority[0].label, "good");
     EXPECT_EQ(majority[1].label, "good");
@@ -104,7 +115,7 @@ TEST(TracksMetrics, PluginEmitsMetricsAndLabels) {
     FakeHost host;
     PluginLibrary lib(PLUGIN_PATH);
     NodeRunner node(lib.plugin("tracks.metrics"), host,
-                    R"({"max_lag": 10, "diffusion_lags": 4, "density_radius_px": 5, "width": 0, "height": 0,
+                    R"({"max_lag": 10, "diffusion_lags": 4, "density_radius_px": 5, "width": 0, "height": 0, "break_radius_px": 10, "break_frames": 10,
                         "gate_px": 5, "min_fraction": 0.5, "label_rule": "paired"})");
     ASSERT_TRUE(node.created()) << host.error;
     std::vector<Row> rows = {{0, 1, 1, 5}, {1, 2, 1, 5}, {2, 3, 1, 5}};
@@ -124,7 +135,7 @@ TEST(TracksMetrics, TwoPointsOfATrackInOneFrameAreAnError) {
     FakeHost host;
     PluginLibrary lib(PLUGIN_PATH);
     NodeRunner node(lib.plugin("tracks.metrics"), host,
-                    R"({"max_lag": 10, "diffusion_lags": 4, "density_radius_px": 5, "width": 0, "height": 0,
+                    R"({"max_lag": 10, "diffusion_lags": 4, "density_radius_px": 5, "width": 0, "height": 0, "break_radius_px": 10, "break_frames": 10,
                         "gate_px": 5, "min_fraction": 0.5, "label_rule": "paired"})");
     ASSERT_EQ(node.process(0, table({{0, 1, 1, 5}, {0, 2, 1, 5}})->p), SPOTFLOW_OK);
     EXPECT_NE(node.finish(), SPOTFLOW_OK);
