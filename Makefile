@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libvalijson-dev \
         libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
-        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev
+        libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev libxgboost-dev
 
 .PHONY: all deps build build-asan test test-asan demo bench clean
 
@@ -56,6 +56,10 @@ bench: build
 	else echo "decode_bench: not built (LibTorch missing)"; fi
 	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
+	@# Curation (seed 004) against scikit-learn, a bench-only oracle (python3-sklearn, python3-pandas).
+	@if /usr/bin/python3 -c "import sklearn, pandas" 2>/dev/null; then \
+	  OMP_WAIT_POLICY=passive /usr/bin/python3 bench/curation/run_bench.py --build $(BUILD); \
+	else echo "curation bench: needs python3-sklearn and python3-pandas (apt-get install python3-sklearn python3-pandas)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out

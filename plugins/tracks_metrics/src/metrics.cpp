@@ -71,7 +71,7 @@ const std::vector<std::string>& metric_names() {
         "photons_mean", "photons_sd", "uncertainty_mean", "uncertainty_sd", "snr_mean",
         "detection_probability_mean", "step_mean", "step_sd", "msd_alpha", "msd_diffusion",
         "straightness", "local_density", "border_distance", "link_probability_mean", "link_cost_mean",
-        "break_distance_before", "break_distance_after", "fragment_share"};
+        "break_distance_before", "break_distance_after", "fragment_share", "step_max", "photons_change"};
     return names;
 }
 
@@ -187,6 +187,36 @@ std::vector<TrackMetrics> compute_metrics(const spotflow::tables::TableAccumulat
         set("link_probability_mean", mean(lp));
         set("link_cost_mean", mean(lc));
         set("step_mean", steps.empty() ? kNaN : mean(steps));
+        // The largest jump: displacement between consecutive real points over
+        // the square root of their frame difference (Brownian scaling).
+        double jump = kNaN;
+        for (size_t i = 1; i < pts.size(); ++i) {
+            const double d = std::hypot(pts[i].x - pts[i - 1].x, pts[i].y - pts[i - 1].y) /
+                             std::sqrt(static_cast<double>(pts[i].frame - pts[i - 1].frame));
+            jump = std::isnan(jump) ? d : std::max(jump, d);
+        }
+        set("step_max", jump);
+        // A change of brightness (a track hopping to another punctum): the
+        // largest standardised difference of mean photons before and after
+        // a split, max_k |mean(N[:k]) - mean(N[k:])| sqrt(k (n - k) / n) / sd(N).
+        {
+            std::vector<double> v;
+            for (const double n : ph)
+                if (std::isfinite(n)) v.push_back(n);
+            const double s_all = sd(v);
+            if (v.size() >= 4 && s_all > 0) {
+                double total = 0, left = 0, best = 0;
+                for (const double n : v) total += n;
+                const double nn = static_cast<double>(v.size());
+                for (size_t k = 1; k + 1 < v.size(); ++k) {
+                    left += v[k - 1];
+                    const double kk = static_cast<double>(k);
+                    const double diff = left / kk - (total - left) / (nn - kk);
+                    best = std::max(best, std::abs(diff) * std::sqrt(kk * (nn - kk) / nn) / s_all);
+                }
+                set("photons_change", best);
+            }
+        }
         set("step_sd", steps.empty() ? kNaN : sd(steps));
         set("straightness", path > 0 ? std::hypot(pts.back().x - pts.front().x, pts.back().y - pts.front().y) / path : kNaN);
         set("local_density", density / static_cast<double>(pts.size()));
