@@ -14,7 +14,8 @@ DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libva
         libboost-dev libboost-filesystem-dev libdlpack-dev libcli11-dev libgtest-dev \
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
         libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev clang libclang-rt-14-dev \
-        pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-matplotlib snakemake
+        pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-matplotlib snakemake \
+        libxgboost-dev
 
 .PHONY: all deps build build-asan test test-asan test-fuzz fuzz build-fuzz demo bench clean
 
@@ -87,6 +88,10 @@ bench: build
 	@if cmake --build $(BUILD) --target segmentation_bench -j$(JOBS) >/dev/null 2>&1; then \
 	  OMP_WAIT_POLICY=passive $(BUILD)/bin/segmentation_bench --out $(BUILD)/segmentation_bench; \
 	else echo "segmentation_bench: not built (LibTorch missing)"; fi
+	@# Curation (seed 004) against scikit-learn, a bench-only oracle (python3-sklearn, python3-pandas).
+	@if /usr/bin/python3 -c "import sklearn, pandas" 2>/dev/null; then \
+	  OMP_WAIT_POLICY=passive /usr/bin/python3 bench/curation/run_bench.py --build $(BUILD); \
+	else echo "curation bench: needs python3-sklearn and python3-pandas (apt-get install python3-sklearn python3-pandas)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

@@ -9,8 +9,8 @@ namespace spotflow_csv {
 
 using spotflow::PluginError;
 
-CsvRecords::CsvRecords(std::string path)
-    : path_(std::move(path)), file_(std::fopen(path_.c_str(), "rb"), std::fclose), buf_(1 << 16) {
+CsvRecords::CsvRecords(std::string path, char delimiter)
+    : path_(std::move(path)), delimiter_(delimiter), file_(std::fopen(path_.c_str(), "rb"), std::fclose), buf_(1 << 16) {
     if (!file_) throw PluginError(SPOTFLOW_ERR_IO, "cannot open CSV '" + path_ + "': " + std::strerror(errno));
     rewind();
 }
@@ -78,11 +78,11 @@ bool CsvRecords::next(std::vector<std::string>& fields) {
                 }
                 field->push_back(static_cast<char>(c));
             }
-            if (c != ',' && c != '\n' && c != '\r' && c != EOF) fail("text follows a closing quote");
+            if (c != delimiter_ && c != '\n' && c != '\r' && c != EOF) fail("text follows a closing quote");
             at_field_start = false;
             continue;
         }
-        if (c == ',') {
+        if (c == delimiter_) {
             field = &start_field();
             at_field_start = true;
         } else if (c == '\n' || c == EOF) {

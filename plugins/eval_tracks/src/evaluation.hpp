@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "challenge_score.hpp"
 #include "fragmentation.hpp"
 #include "track_lengths.hpp"
 #include "tracks.hpp"

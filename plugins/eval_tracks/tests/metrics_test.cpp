@@ -7,7 +7,6 @@
 #include <iostream>
 #include <random>
 
-#include "challenge_score.hpp"
 #include "evaluation.hpp"
 #include "fragmentation.hpp"
 #include "spotflow/plugin_error.hpp"

@@ -47,6 +47,7 @@ const Flavor kFlavors[] = {
 
 struct Params {
     std::string path;
+    char delimiter;
     int64_t batch_rows;
     std::optional<std::vector<std::string>> columns;
     double pixel_size_nm;
@@ -55,7 +56,14 @@ struct Params {
 
 Params parse_params(const char* json) {
     return spotflow::read_params(json, [](const nlohmann::json& j) -> Params {
-        Params p{j.at("path").get<std::string>(), j.at("batch_rows").get<int64_t>(), std::nullopt,
+        const std::string path = j.at("path").get<std::string>();
+        const std::string d = j.value("delimiter", "auto");
+        auto ends_with = [&](const char* ext) {
+            const std::string e(ext);
+            return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+        };
+        const char delimiter = d != "auto" ? d[0] : ends_with(".tsv") || ends_with(".tab") || ends_with(".TSV") ? '\t' : ',';
+        Params p{path, delimiter, j.at("batch_rows").get<int64_t>(), std::nullopt,
                  j.at("pixel_size_nm").get<double>(), j.at("frame_interval_s").get<double>()};
         auto columns = j.at("columns").get<std::vector<std::string>>();
         if (!columns.empty()) p.columns = std::move(columns);
@@ -71,7 +79,7 @@ public:
     static constexpr const char* kContext = "opening the CSV";
 
     Reader(const spotflow_host* host, const char* params_json)
-        : host(host), params(parse_params(params_json)), records(params.path),
+        : host(host), params(parse_params(params_json)), records(params.path, params.delimiter),
           layout(spotflow_csv::scan_csv(records, kFlavors[F].required, params.columns, kFlavors[F].table_type)) {}
 
     std::string context() const { return "reading CSV '" + params.path + "'"; }

@@ -276,3 +276,28 @@ TEST_F(ReadCsv, EmptyFileAndBadQuotesAreFormatErrors) {
 }
 
 } // namespace
+
+namespace {
+
+// Phy's cluster_group.tsv (seed 004): a tab-separated file, chosen by its
+// extension with the default delimiter "auto", or named explicitly.
+TEST_F(ReadCsv, ReadsATabSeparatedFile) {
+    const fs::path p = write("cluster_group.tsv", "cluster_id\tgroup\n0\tgood\n1\tmua\n2\tnoise\n");
+    for (const char* d : {R"(, "columns": [], "delimiter": "auto")", R"(, "columns": [], "delimiter": "\t")"}) {
+        NodeRunner node(lib.plugin("read.csv"), host, params(p, d));
+        ASSERT_TRUE(node.created()) << host.error;
+        ASSERT_EQ(node.pull_all(), SPOTFLOW_OK) << host.error;
+        ASSERT_EQ(node.emitted.size(), 1u);
+        const TableView t = node.emitted[0]->table();
+        ASSERT_EQ(t.columns(), 2);
+        ASSERT_EQ(t.rows(), 3);
+        EXPECT_EQ(format_of(t, "cluster_id"), "l");
+        EXPECT_EQ(t.get_string(t.require("group"), 1), "mua");
+    }
+    // The same file read as a comma-separated one is one column.
+    NodeRunner comma(lib.plugin("read.csv"), host, params(p, R"(, "columns": [], "delimiter": ",")"));
+    ASSERT_EQ(comma.pull_all(), SPOTFLOW_OK) << host.error;
+    EXPECT_EQ(comma.emitted[0]->table().columns(), 1);
+}
+
+} // namespace

@@ -12,8 +12,10 @@ namespace spotflow_csv {
 
 class CsvRecords {
 public:
-    // Throws PluginError(SPOTFLOW_ERR_IO) naming the file when it cannot be opened.
-    explicit CsvRecords(std::string path);
+    // Throws PluginError(SPOTFLOW_ERR_IO) naming the file when it cannot be
+    // opened. `delimiter` separates fields: ',' (RFC 4180), '\t' (TSV, e.g.
+    // Phy's cluster_group.tsv) or ';'.
+    explicit CsvRecords(std::string path, char delimiter = ',');
 
     // The next record's fields (unquoted); false at the end of the file.
     // Throws PluginError(SPOTFLOW_ERR_FORMAT) naming file and line for an
@@ -27,6 +29,7 @@ public:
     void rewind();
 
     const std::string& path() const { return path_; }
+    char delimiter() const { return delimiter_; }
 
 private:
     int get();
@@ -34,6 +37,7 @@ private:
     [[noreturn]] void fail(const std::string& what) const;
 
     std::string path_;
+    char delimiter_;
     std::unique_ptr<FILE, int (*)(FILE*)> file_;
     std::vector<char> buf_;
     size_t pos_ = 0;

@@ -1,15 +1,16 @@
 // The measures of the ISBI 2012 particle tracking challenge (Chenouard et
 // al., Nat. Methods 11:281-289, 2014), computed as its reference scorer does
 // (trackmate-sc/TrackMate-CTCRunner, performance/spt/measure: TrackToTrackDistance,
-// OneToOneMatcher, PerformanceAnalyzer). README.md states every definition.
+// OneToOneMatcher, PerformanceAnalyzer). plugins/eval_tracks/README.md states
+// every definition.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "tracks.hpp"
+#include "spotflow_tracks/tracks.hpp"
 
-namespace eval_tracks {
+namespace spotflow::tracks {
 
 // A ground-truth track against one estimated track (or a dummy).
 struct PairComparison {
@@ -41,4 +42,4 @@ struct ChallengeScore {
 // gt must not be empty. Runs its loops with tbb in the caller's arena.
 ChallengeScore score_challenge(const std::vector<Track>& gt, const std::vector<Track>& est, double eps);
 
-} // namespace eval_tracks
+} // namespace spotflow::tracks

@@ -1,13 +1,13 @@
-#include "tracks.hpp"
+#include "spotflow_tracks/tracks.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 
-#include "errors.hpp"
+#include "spotflow/plugin_error.hpp"
 
-namespace eval_tracks {
+namespace spotflow::tracks {
 namespace {
 
 bool missing(const TrackRow& r) { return std::isnan(r.x) || std::isnan(r.y); }
@@ -51,11 +51,11 @@ TrackSet build_tracks(std::vector<TrackRow> rows, const std::string& what) {
         size_t end = begin;
         while (end < rows.size() && rows[end].track_id == rows[begin].track_id) {
             if (rows[end].frame < 0)
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
                                   fmt::format("{}: track {} has frame {}; frames count from 0", what,
                                               rows[end].track_id, rows[end].frame));
             if (end > begin && rows[end].frame == rows[end - 1].frame)
-                throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                throw spotflow::PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
                                   fmt::format("{}: track {} has two points in frame {}", what, rows[end].track_id,
                                               rows[end].frame));
             ++end;
@@ -91,4 +91,4 @@ std::vector<Track> keep_min_length(std::vector<Track> tracks, int64_t min_points
     return tracks;
 }
 
-} // namespace eval_tracks
+} // namespace spotflow::tracks

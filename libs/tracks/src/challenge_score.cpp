@@ -1,4 +1,4 @@
-#include "challenge_score.hpp"
+#include "spotflow_tracks/challenge_score.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "spotflow_tables/grid.hpp"
 
-namespace eval_tracks {
+namespace spotflow::tracks {
 
 using spotflow::tables::FrameGrid;
 namespace {
@@ -151,4 +151,4 @@ ChallengeScore score_challenge(const std::vector<Track>& gt, const std::vector<T
     return s;
 }
 
-} // namespace eval_tracks
+} // namespace spotflow::tracks
