@@ -85,7 +85,7 @@ public:
                 !tm.inst.self) {
                 tm.inst = {};
                 // The host has set the reason (unknown id, bad params): keep it.
-                throw spotflow::AlreadyReported(SPOTFLOW_ERR_INVALID_ARGUMENT, where + ": sub-loss not created");
+                throw spotflow::AlreadyReported{SPOTFLOW_ERR_INVALID_ARGUMENT};
             }
             const int32_t np = tm.inst.loss->parameter_count ? tm.inst.loss->parameter_count(tm.inst.self) : 0;
             if (np != 0)
@@ -118,7 +118,7 @@ public:
             // A failing sub-loss has reported its one line (a tensor's shape):
             // it stands.
             if (const spotflow_status st = t.inst.loss->compute(t.inst.self, &sub, &li); st != SPOTFLOW_OK)
-                throw spotflow::AlreadyReported(st, "term " + t.name);
+                throw spotflow::AlreadyReported{st};
             if (!std::isfinite(li))
                 throw std::invalid_argument("loss.kendall term '" + t.name + "' (" + t.loss_id + ") is not finite (" +
                                             std::to_string(li) + ")");

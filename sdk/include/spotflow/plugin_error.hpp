@@ -21,18 +21,17 @@ public:
     spotflow_status status;
 };
 
-// A failure whose one line has already been reported through set_error by
-// whoever failed (host->create_loss refusing, a sub-loss's compute): the
-// guard returns its status and reports nothing, so that line is kept.
-class AlreadyReported : public PluginError {
-public:
-    using PluginError::PluginError;
+// A failure the host already knows the cause of: a host call (create_loss,
+// say) failed and set the error line itself. guarded returns the status and
+// reports nothing more, so the host's line stays.
+struct AlreadyReported {
+    spotflow_status status;
 };
 
 // Runs f() (which returns a spotflow_status); reports any exception through
 // host->set_error so nothing crosses the C ABI. The one mapping:
-//   AlreadyReported        -> its status, no message (the callee's stands);
 //   PluginError            -> its status, its message as it is;
+//   AlreadyReported        -> its status, no message (the host has one);
 //   std::invalid_argument  -> SPOTFLOW_ERR_INVALID_ARGUMENT (bad input: a
 //                             tensor of the wrong shape, a value std::sto*
 //                             cannot read);
@@ -50,10 +49,10 @@ template <class F> spotflow_status guarded(const spotflow_host* host, const std:
     const auto named = [&](const char* what) { return context.empty() ? std::string(what) : context + ": " + what; };
     try {
         return f();
-    } catch (const AlreadyReported& e) {
-        return e.status;
     } catch (const PluginError& e) {
         return report(e.status, e.what());
+    } catch (const AlreadyReported& e) {
+        return e.status;
     } catch (const std::invalid_argument& e) {
         return report(SPOTFLOW_ERR_INVALID_ARGUMENT, named(e.what()));
     } catch (const std::bad_alloc&) {

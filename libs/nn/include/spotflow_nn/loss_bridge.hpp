@@ -21,9 +21,9 @@ namespace spotflow::nn {
 
 // Thrown when host->create_loss refused: the host has already recorded the
 // reason (unknown id, bad params), so a plugin returns e.status without
-// reporting again (plugin_error.hpp's guard does so by itself).
-struct LossNotCreated : AlreadyReported {
-    using AlreadyReported::AlreadyReported;
+// reporting again.
+struct LossNotCreated : PluginError {
+    using PluginError::PluginError;
 };
 
 // Owns one loss instance. Create and destroy on the main thread (loss.h);
