@@ -1,5 +1,6 @@
 #include "spotflow_nn/hybrid.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <torch/torch.h>
@@ -144,6 +145,46 @@ std::vector<torch::Tensor> HybridNetImpl::calcium_parameters() {
 int64_t HybridNetImpl::macs_per_pixel() const {
     return encoder_->macs_per_pixel() + loc_->macs_per_pixel() + ca_->macs_per_pixel() +
            int64_t{o_.base_channels} * o_.head_channels * 9 + int64_t{o_.head_channels} * kHChannels + o_.base_channels;
+}
+
+std::vector<HybridDetection> hybrid_detections(const torch::Tensor& localisation, const torch::Tensor& calcium,
+                                               const HybridOptions& o, double threshold, int64_t height, int64_t width,
+                                               double candidate_threshold) {
+    const torch::Tensor loc = localisation.to(torch::kFloat32).contiguous();
+    const auto a = loc.accessor<float, 3>();
+    const int64_t H = std::min(height, loc.size(1)), W = std::min(width, loc.size(2));
+    torch::Tensor ca;
+    if (calcium.defined()) ca = torch::sigmoid(calcium.to(torch::kFloat32)).contiguous();
+    std::vector<HybridDetection> out;
+    for (int64_t y = 0; y < H; ++y)
+        for (int64_t x = 0; x < W; ++x) {
+            const float p = a[kHProb][y][x];
+            if (p < candidate_threshold) continue;
+            bool peak = true;
+            double sum = 0; // DECODE's spatial integration over the 3 x 3 pixels
+            for (int64_t dy = -1; dy <= 1; ++dy)
+                for (int64_t dx = -1; dx <= 1; ++dx) {
+                    const int64_t yy = y + dy, xx = x + dx;
+                    if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+                    const float q = a[kHProb][yy][xx];
+                    sum += q;
+                    // Ties go to the first pixel in row-major order.
+                    if ((dx || dy) && (q > p || (q == p && (yy < y || (yy == y && xx < x))))) peak = false;
+                }
+            if (!peak || std::min(sum, 1.0) < threshold) continue;
+            HybridDetection d;
+            d.x = static_cast<double>(x) + a[kHDx][y][x];
+            d.y = static_cast<double>(y) + a[kHDy][y][x];
+            d.probability = std::min(sum, 1.0);
+            d.photons = a[kHPhotons][y][x] * o.photon_scale;
+            d.sigma_photons = a[kHSigPhotons][y][x] * o.photon_scale;
+            d.sigma_x = a[kHSigX][y][x];
+            d.sigma_y = a[kHSigY][y][x];
+            d.background = a[kHBackground][y][x] * o.input_scale;
+            if (ca.defined()) d.calcium_probability = ca[0][y][x].item<double>();
+            out.push_back(d);
+        }
+    return out;
 }
 
 void load_pretrained(const WeightFile& file, HybridNet& net, Pretrained part) {

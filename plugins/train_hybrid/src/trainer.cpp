@@ -69,6 +69,8 @@ constexpr const char* kSchema = R"({
       "description": "A punctum is calcium-active where its true dF/F0 >= this fraction of the transient's peak (eval.calcium's definition)."},
     "iterations": {"type": "integer", "minimum": 1, "default": 600, "description": "Optimiser steps (seed: 20000 for stage 1, 30000 for stage 2 on a GPU; scaled to 2 CPU cores, see README)."},
     "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Seed: 1e-3 stage 1, 1e-4 stage 2."},
+    "log_variance_learning_rate": {"type": "number", "minimum": 0, "default": 0,
+      "description": "Learning rate of Kendall's s_i (their own optimiser group, no weight decay); 0: learning_rate. Adam moves each s_i by about this much per step at most, so a scaled-down run needs it higher for s_i to settle."},
     "schedule": {"type": "string", "enum": ["cosine", "constant"], "default": "cosine", "description": "Seed: cosine."},
     "weight_decay": {"type": "number", "minimum": 0, "default": 1e-05},
     "batch_size": {"type": "integer", "minimum": 1, "default": 4, "description": "Seed: 4 stage 1, 2 stage 2."},
@@ -108,7 +110,7 @@ struct Settings {
     double photons_min = 500, photons_max = 5000, background_min = 5, background_max = 30;
     double event_rate = 0.08, radius = 1.5, active_fraction = 0.5;
     int64_t iterations = 600, batch = 4, validate_every = 100, validation_samples = 32, checkpoint_every = 0;
-    double lr = 1e-3, weight_decay = 1e-5, grad_clip = 0.03, threshold = 0.5, tolerance = 2.0;
+    double lr = 1e-3, lr_s = 0, weight_decay = 1e-5, grad_clip = 0.03, threshold = 0.5, tolerance = 2.0;
     bool cosine = true, freeze = false;
     uint64_t seed = 0;
 };
@@ -198,27 +200,6 @@ Batch make_batch(const Settings& s, uint64_t seed, int64_t count) {
     return b;
 }
 
-// Validation detections: 3 x 3 local maxima of the probability at or above
-// the threshold, at the pixel centre plus the predicted offset.
-std::vector<Point> detections(const torch::Tensor& loc, double threshold) {
-    const auto a = loc.accessor<float, 3>();
-    const int64_t H = loc.size(1), W = loc.size(2);
-    std::vector<Point> out;
-    for (int64_t y = 0; y < H; ++y)
-        for (int64_t x = 0; x < W; ++x) {
-            const float p = a[nn::kHProb][y][x];
-            if (p < threshold) continue;
-            bool peak = true;
-            for (int64_t dy = -1; dy <= 1 && peak; ++dy)
-                for (int64_t dx = -1; dx <= 1; ++dx) {
-                    const int64_t yy = y + dy, xx = x + dx;
-                    if ((dx || dy) && yy >= 0 && yy < H && xx >= 0 && xx < W && a[nn::kHProb][yy][xx] > p) peak = false;
-                }
-            if (peak) out.push_back({x + a[nn::kHDx][y][x], y + a[nn::kHDy][y][x]});
-        }
-    return out;
-}
-
 Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     Settings s;
     s.joint = p.at("stage").get<std::string>() == "joint";
@@ -262,6 +243,7 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     s.active_fraction = p.at("active_fraction");
     s.iterations = p.at("iterations");
     s.lr = p.at("learning_rate");
+    s.lr_s = p.at("log_variance_learning_rate");
     s.cosine = p.at("schedule").get<std::string>() == "cosine";
     s.weight_decay = p.at("weight_decay");
     s.batch = p.at("batch_size");
@@ -310,7 +292,8 @@ public:
         std::vector<torch::optim::OptimizerParamGroup> groups;
         groups.emplace_back(trainable, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(s_.lr).weight_decay(s_.weight_decay)));
         if (!loss_->parameters().empty())
-            groups.emplace_back(loss_->parameters(), std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(s_.lr).weight_decay(0.0)));
+            groups.emplace_back(loss_->parameters(), std::make_unique<torch::optim::AdamWOptions>(
+                                                         torch::optim::AdamWOptions(s_.lr_s > 0 ? s_.lr_s : s_.lr).weight_decay(0.0)));
         opt_ = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(s_.lr));
         nn::LoopOptions lo;
         lo.iterations = s_.iterations;
@@ -467,7 +450,7 @@ private:
             for (const auto& [name, value] : loss_->components()) components[name] = components.value(name, 0.0) + value * w;
             const auto loc = out.localisation.contiguous();
             for (int64_t i = 0; i < loc.size(0); ++i) {
-                const auto det = detections(loc[i], s_.threshold);
+                const auto det = nn::hybrid_detections(loc[i], {}, s_.net, s_.threshold, loc.size(2), loc.size(3));
                 const auto& tr = b.truth[static_cast<size_t>(i)];
                 std::vector<int64_t> df(det.size(), 0), tf(tr.size(), 0);
                 std::vector<double> dx, dy, tx, ty;

@@ -78,6 +78,28 @@ private:
 };
 TORCH_MODULE(HybridNet);
 
+// One detection of the hybrid network in one frame.
+struct HybridDetection {
+    double x = 0, y = 0;                  // px: pixel centre + predicted offset
+    double probability = 0;               // p summed over the 3 x 3 pixels around the candidate, at most 1
+    double photons = 0, sigma_photons = 0; // photons (x photon_scale)
+    double sigma_x = 0, sigma_y = 0;      // px
+    double background = 0;                // photons / px
+    double calcium_probability = 0;       // sigmoid of the calcium logit at the pixel (0 without a calcium output)
+};
+
+// The detections of one frame's outputs (localisation 8 x H x W, calcium
+// 1 x H x W or undefined), within the first `height` rows and `width`
+// columns (the frame before padding): candidates are 3 x 3 local maxima of p
+// at or above candidate_threshold; a candidate whose p summed over its 3 x 3
+// pixels (DECODE's spatial integration: an emitter near a pixel corner
+// spreads p over several pixels) reaches `threshold` is a detection, at the
+// candidate pixel's centre plus its offset. train.hybrid's validation and
+// detect.hybrid both use it.
+std::vector<HybridDetection> hybrid_detections(const torch::Tensor& localisation, const torch::Tensor& calcium,
+                                               const HybridOptions& o, double threshold, int64_t height, int64_t width,
+                                               double candidate_threshold = 0.1);
+
 // What of a pretrained file to copy into a network.
 enum class Pretrained { Encoder, EncoderAndLocalisation, All };
 
