@@ -78,8 +78,9 @@ typedef struct spotflow_loss_vtable {
 
     /* component: term i of the last compute(): its name (owned by the loss,
      * valid until destroy) into *name and its value, in the units and
-     * reduction of the loss, into *value. The terms add up to the loss.
-     * Before any compute the values are 0. [any thread, never concurrently
+     * reduction of the loss, into *value. The terms add up to the loss,
+     * unless the plugin's README names some as diagnostics (loss.kendall's
+     * raw sub-loss terms). Before any compute the values are 0. [any thread, never concurrently
      * for one instance] */
     spotflow_status (*component)(void* self, int32_t i, const char** name, double* value);
 } spotflow_loss_vtable;

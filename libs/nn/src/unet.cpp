@@ -1,6 +1,8 @@
 #include "spotflow_nn/unet.hpp"
 
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace spotflow::nn {
 
@@ -72,72 +74,125 @@ tnn::Sequential conv_block(int in, int out, int convs, Activation act, Norm norm
     return s;
 }
 
-// Modules are built in the order enc 0, down 0, enc 1, ..., up, dec: the
-// random initialisation, drawn in construction order, is then the same for
-// a given seed as detect.decode's original network.
-UNetImpl::UNetImpl(const UNetOptions& o) : opt_(o) {
+namespace {
+
+// The encoder's levels into enc / down (down only for strided
+// convolutions), adding its multiply-adds per full-resolution pixel to
+// *macs; returns the bottleneck's channels. Shared by UNet and UNetEncoder.
+int build_encoder(const UNetOptions& o, tnn::ModuleList& enc, tnn::ModuleList& down, int64_t* macs) {
     if (o.depth < 0 || o.base_channels < 1 || o.in_channels < 1 || o.convs_per_level < 1)
         throw std::invalid_argument("U-Net: depth must be >= 0 and the channel and convolution counts >= 1");
-    enc_ = register_module("enc", tnn::ModuleList());
-    down_ = register_module("down", tnn::ModuleList());
-    up_ = register_module("up", tnn::ModuleList());
-    dec_ = register_module("dec", tnn::ModuleList());
     const bool strided = o.downsample == Downsample::StridedConv;
     int ch = o.base_channels;
     int64_t area = 1; // full-resolution pixels per pixel at this level
     for (int l = 0; l <= o.depth; ++l) {
         int64_t m = 0;
         const int in = l == 0 ? o.in_channels : (strided ? ch : ch / 2);
-        enc_->push_back(conv_block(in, ch, o.convs_per_level, o.activation, o.norm, &m));
-        macs_ += m / area;
+        enc->push_back(conv_block(in, ch, o.convs_per_level, o.activation, o.norm, &m));
+        *macs += m / area;
         if (l < o.depth) {
             area *= 4;
             if (strided) {
                 tnn::Sequential d(conv(ch, ch * 2, 2, 2));
                 push_activation(d, o.activation);
-                down_->push_back(d);
-                macs_ += conv_macs(ch, ch * 2, 2) / area;
+                down->push_back(d);
+                *macs += conv_macs(ch, ch * 2, 2) / area;
             }
             ch *= 2;
         }
     }
+    return ch;
+}
+
+// The decoder's levels into up / dec, from the bottleneck's `ch` channels.
+void build_decoder(const UNetOptions& o, int ch, tnn::ModuleList& up, tnn::ModuleList& dec, int64_t* macs) {
+    int64_t area = int64_t{1} << (2 * o.depth);
     for (int l = o.depth - 1; l >= 0; --l) {
-        up_->push_back(conv(ch, ch / 2, 1));
+        up->push_back(conv(ch, ch / 2, 1));
         area /= 4;
-        macs_ += conv_macs(ch, ch / 2, 1) / area;
+        *macs += conv_macs(ch, ch / 2, 1) / area;
         ch /= 2;
         int64_t m = 0;
-        dec_->push_back(conv_block(2 * ch, ch, o.convs_per_level, o.activation, o.norm, &m));
-        macs_ += m / area;
+        dec->push_back(conv_block(2 * ch, ch, o.convs_per_level, o.activation, o.norm, &m));
+        *macs += m / area;
     }
+}
+
+void check_input(const UNetOptions& o, const torch::Tensor& x) {
+    if (x.dim() != 4 || x.size(1) != o.in_channels || x.size(2) % o.size_multiple() || x.size(3) % o.size_multiple())
+        throw std::invalid_argument("U-Net: input of shape " + std::string(c10::str(x.sizes())) + ", expected B x " +
+                                    std::to_string(o.in_channels) + " x H x W with H and W multiples of " +
+                                    std::to_string(o.size_multiple()));
+}
+
+// Every level's features, full resolution first, the bottleneck last.
+std::vector<torch::Tensor> run_encoder(const UNetOptions& o, tnn::ModuleList& enc, tnn::ModuleList& down, torch::Tensor x) {
+    check_input(o, x);
+    std::vector<torch::Tensor> levels;
+    for (int l = 0; l <= o.depth; ++l) {
+        x = enc[static_cast<size_t>(l)]->as<tnn::Sequential>()->forward(x);
+        levels.push_back(x);
+        if (l < o.depth)
+            x = o.downsample == Downsample::StridedConv ? down[static_cast<size_t>(l)]->as<tnn::Sequential>()->forward(x)
+                                                        : torch::max_pool2d(x, 2);
+    }
+    return levels;
+}
+
+torch::Tensor run_decoder(const UNetOptions& o, tnn::ModuleList& up, tnn::ModuleList& dec,
+                          const std::vector<torch::Tensor>& levels) {
+    if (levels.size() != static_cast<size_t>(o.depth) + 1)
+        throw std::invalid_argument("U-Net decoder: " + std::to_string(levels.size()) + " encoder levels, expected " +
+                                    std::to_string(o.depth + 1));
+    torch::Tensor x = levels.back();
+    for (int l = 0; l < o.depth; ++l) {
+        x = torch::upsample_nearest2d(x, std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2});
+        x = up[static_cast<size_t>(l)]->as<tnn::Conv2d>()->forward(x);
+        x = torch::cat({x, levels[static_cast<size_t>(o.depth - 1 - l)]}, 1);
+        x = dec[static_cast<size_t>(l)]->as<tnn::Sequential>()->forward(x);
+    }
+    return x;
+}
+
+} // namespace
+
+// Modules are built in the order enc 0, down 0, enc 1, ..., up, dec: the
+// random initialisation, drawn in construction order, is then the same for
+// a given seed as detect.decode's original network.
+UNetImpl::UNetImpl(const UNetOptions& o) : opt_(o) {
+    enc_ = register_module("enc", tnn::ModuleList());
+    down_ = register_module("down", tnn::ModuleList());
+    up_ = register_module("up", tnn::ModuleList());
+    dec_ = register_module("dec", tnn::ModuleList());
+    const int bottleneck = build_encoder(o, enc_, down_, &macs_);
+    build_decoder(o, bottleneck, up_, dec_, &macs_);
     if (o.out_channels > 0) {
-        out_ = register_module("out", conv(ch, o.out_channels, 1));
-        macs_ += conv_macs(ch, o.out_channels, 1);
+        out_ = register_module("out", conv(o.base_channels, o.out_channels, 1));
+        macs_ += conv_macs(o.base_channels, o.out_channels, 1);
     }
 }
 
 torch::Tensor UNetImpl::forward(torch::Tensor x) {
-    const int depth = opt_.depth;
-    if (x.dim() != 4 || x.size(1) != opt_.in_channels || x.size(2) % opt_.size_multiple() || x.size(3) % opt_.size_multiple())
-        throw std::invalid_argument("U-Net: input of shape " + std::string(c10::str(x.sizes())) + ", expected B x " +
-                                    std::to_string(opt_.in_channels) + " x H x W with H and W multiples of " +
-                                    std::to_string(opt_.size_multiple()));
-    std::vector<torch::Tensor> skips;
-    for (int l = 0; l <= depth; ++l) {
-        x = enc_[static_cast<size_t>(l)]->as<tnn::Sequential>()->forward(x);
-        if (l < depth) {
-            skips.push_back(x);
-            x = opt_.downsample == Downsample::StridedConv ? down_[static_cast<size_t>(l)]->as<tnn::Sequential>()->forward(x)
-                                                           : torch::max_pool2d(x, 2);
-        }
-    }
-    for (int l = 0; l < depth; ++l) {
-        x = torch::upsample_nearest2d(x, std::vector<int64_t>{x.size(2) * 2, x.size(3) * 2});
-        x = up_[static_cast<size_t>(l)]->as<tnn::Conv2d>()->forward(x);
-        x = torch::cat({x, skips[static_cast<size_t>(depth - 1 - l)]}, 1);
-        x = dec_[static_cast<size_t>(l)]->as<tnn::Sequential>()->forward(x);
-    }
-    return out_.is_empty() ? x : out_->forward(x);
+    const torch::Tensor y = run_decoder(opt_, up_, dec_, run_encoder(opt_, enc_, down_, std::move(x)));
+    return out_.is_empty() ? y : out_->forward(y);
+}
+
+UNetEncoderImpl::UNetEncoderImpl(const UNetOptions& o) : opt_(o) {
+    enc_ = register_module("enc", tnn::ModuleList());
+    down_ = register_module("down", tnn::ModuleList());
+    build_encoder(o, enc_, down_, &macs_);
+}
+
+std::vector<torch::Tensor> UNetEncoderImpl::forward(torch::Tensor x) { return run_encoder(opt_, enc_, down_, std::move(x)); }
+
+UNetDecoderImpl::UNetDecoderImpl(const UNetOptions& o) : opt_(o) {
+    up_ = register_module("up", tnn::ModuleList());
+    dec_ = register_module("dec", tnn::ModuleList());
+    build_decoder(o, o.base_channels << o.depth, up_, dec_, &macs_);
+}
+
+torch::Tensor UNetDecoderImpl::forward(const std::vector<torch::Tensor>& levels) {
+    return run_decoder(opt_, up_, dec_, levels);
 }
 
 } // namespace spotflow::nn

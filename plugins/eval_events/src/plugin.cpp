@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "events_match.hpp"
 #include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_tables/accumulator.hpp"
 #include "schema.json.hpp"
+#include "spotflow_tables/event_matching.hpp"
 
 namespace eval_events {
 namespace {
@@ -23,41 +23,17 @@ constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 const char* kPortNames[] = {"events", "truth_events", "truth"};
 
-// Events of a table; positions from its own x, y columns, else from the
-// truth tracks at the onset frame (NaN when neither has them).
+using spotflow::tables::events::Event;
+using spotflow::tables::events::Options;
+using spotflow::tables::events::Score;
+
+// events_of with its column errors as one line naming the port.
 std::vector<Event> events_of(const TableAccumulator& t, const char* port, const TableAccumulator* tracks) {
-    std::vector<Event> out;
-    if (t.rows() == 0) return out;
     try {
-        const auto onset = t.ints("onset_frame");
-        const bool has_xy = t.has("x") && t.has("y");
-        const auto x = has_xy ? t.doubles("x") : std::vector<double>(onset.size(), std::nan(""));
-        const auto y = has_xy ? t.doubles("y") : std::vector<double>(onset.size(), std::nan(""));
-        const auto amp = t.has("amplitude_dff") ? t.doubles("amplitude_dff") : std::vector<double>(onset.size(), std::nan(""));
-        std::map<std::pair<int64_t, int64_t>, std::pair<double, double>> where;
-        std::vector<int64_t> ids;
-        if (!has_xy && tracks && tracks->rows() > 0) {
-            const auto tf = tracks->ints("frame"), ti = tracks->ints("track_id");
-            const auto tx = tracks->doubles("x"), ty = tracks->doubles("y");
-            for (size_t r = 0; r < tf.size(); ++r) where[{ti[r], tf[r]}] = {tx[r], ty[r]};
-            ids = t.ints("track_id");
-        }
-        for (size_t r = 0; r < onset.size(); ++r) {
-            Event ev{onset[r], x[r], y[r], amp[r]};
-            if (!ids.empty()) {
-                // The punctum may be off (blinking) at onset: take the
-                // nearest frame it is seen.
-                for (int64_t d = 0; d < 1000 && std::isnan(ev.x); ++d)
-                    for (const int64_t f : {onset[r] - d, onset[r] + d})
-                        if (const auto it = where.find({ids[r], f}); it != where.end() && std::isnan(ev.x))
-                            ev.x = it->second.first, ev.y = it->second.second;
-            }
-            out.push_back(ev);
-        }
+        return spotflow::tables::events::events_of(t, port, tracks);
     } catch (const std::invalid_argument& x) {
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, std::string(port) + ": " + x.what());
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, x.what());
     }
-    return out;
 }
 
 // One node: collects the three inputs, scores at finish.
@@ -83,7 +59,7 @@ public:
     spotflow_status finish(const spotflow_emitter* out) {
         const auto truth = events_of(truth_events, "truth_events", &truth_tracks);
         const auto predicted = events_of(predicted_, "events", nullptr);
-        const Score s = score(truth, predicted, options);
+        const Score s = spotflow::tables::events::score(truth, predicted, options);
         spotflow::TableBuilder b;
         using spotflow::ColumnType;
         const auto tp = b.add_column("true_positives", ColumnType::Int64), fp = b.add_column("false_positives", ColumnType::Int64),

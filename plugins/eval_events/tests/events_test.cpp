@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "events_match.hpp"
+#include "spotflow_tables/event_matching.hpp"
 
-using namespace eval_events;
+using namespace spotflow::tables::events;
 
 namespace {
 

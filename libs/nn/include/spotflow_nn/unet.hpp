@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <torch/nn.h>
@@ -65,5 +66,42 @@ private:
     int64_t macs_ = 0;
 };
 TORCH_MODULE(UNet);
+
+// A U-Net's two halves as modules of their own, for networks that share one
+// encoder between several decoders (the hybrid localisation + calcium
+// network). Built by the same code as UNet, so an encoder + decoder of the
+// same options compute what UNet computes (without "out"). Names: the
+// encoder's "enc.<l>", "down.<l>"; the decoder's "up.<l>", "dec.<l>".
+class UNetEncoderImpl : public torch::nn::Module {
+public:
+    explicit UNetEncoderImpl(const UNetOptions& o);
+    // x: B x in_channels x H x W -> every level's features, full resolution
+    // first (base_channels), the bottleneck last (base_channels << depth).
+    std::vector<torch::Tensor> forward(torch::Tensor x);
+    const UNetOptions& options() const { return opt_; }
+    int64_t macs_per_pixel() const { return macs_; }
+
+private:
+    UNetOptions opt_;
+    torch::nn::ModuleList enc_, down_;
+    int64_t macs_ = 0;
+};
+TORCH_MODULE(UNetEncoder);
+
+class UNetDecoderImpl : public torch::nn::Module {
+public:
+    // o: the encoder's options (its depth and widths; convs_per_level,
+    // activation and norm may differ from the encoder's).
+    explicit UNetDecoderImpl(const UNetOptions& o);
+    // levels: an encoder's forward -> B x base_channels x H x W.
+    torch::Tensor forward(const std::vector<torch::Tensor>& levels);
+    int64_t macs_per_pixel() const { return macs_; }
+
+private:
+    UNetOptions opt_;
+    torch::nn::ModuleList up_, dec_;
+    int64_t macs_ = 0;
+};
+TORCH_MODULE(UNetDecoder);
 
 } // namespace spotflow::nn

@@ -1,12 +1,16 @@
 // Scoring detected calcium transients against ground truth: optimal
 // one-to-one matching of events within an onset tolerance and a distance
-// gate, then precision, recall and F1 over events.
+// gate, then precision, recall and F1 over events (eval.events, and the
+// event-level scores of eval.calcium), and reading events from a table.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
-namespace eval_events {
+#include "spotflow_tables/accumulator.hpp"
+
+namespace spotflow::tables::events {
 
 struct Event {
     int64_t onset;
@@ -29,4 +33,11 @@ struct Score {
 
 Score score(const std::vector<Event>& truth, const std::vector<Event>& predicted, const Options& options);
 
-} // namespace eval_events
+// The events of a table with onset_frame and either x, y or (with `tracks`,
+// frame, x, y, track_id) a track_id: positions from the table's own x, y,
+// else the punctum's position in `tracks` at the onset frame, or the nearest
+// frame it is seen (NaN when neither). amplitude_dff is read when present.
+// Throws std::invalid_argument naming `port` and the column.
+std::vector<Event> events_of(const TableAccumulator& table, const std::string& port, const TableAccumulator* tracks);
+
+} // namespace spotflow::tables::events

@@ -1,11 +1,12 @@
-#include "events_match.hpp"
+#include "spotflow_tables/event_matching.hpp"
 
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include "spotflow_lap/assignment.hpp"
 
-namespace eval_events {
+namespace spotflow::tables::events {
 
 Score score(const std::vector<Event>& truth, const std::vector<Event>& pred, const Options& o) {
     // Candidates: every pair within the tolerances. Truth sorted by onset
@@ -57,4 +58,39 @@ Score score(const std::vector<Event>& truth, const std::vector<Event>& pred, con
     return s;
 }
 
-} // namespace eval_events
+std::vector<Event> events_of(const TableAccumulator& t, const std::string& port, const TableAccumulator* tracks) {
+    std::vector<Event> out;
+    if (t.rows() == 0) return out;
+    try {
+        const auto onset = t.ints("onset_frame");
+        const bool has_xy = t.has("x") && t.has("y");
+        const auto x = has_xy ? t.doubles("x") : std::vector<double>(onset.size(), std::nan(""));
+        const auto y = has_xy ? t.doubles("y") : std::vector<double>(onset.size(), std::nan(""));
+        const auto amp = t.has("amplitude_dff") ? t.doubles("amplitude_dff") : std::vector<double>(onset.size(), std::nan(""));
+        std::map<std::pair<int64_t, int64_t>, std::pair<double, double>> where;
+        std::vector<int64_t> ids;
+        if (!has_xy && tracks && tracks->rows() > 0) {
+            const auto tf = tracks->ints("frame"), ti = tracks->ints("track_id");
+            const auto tx = tracks->doubles("x"), ty = tracks->doubles("y");
+            for (size_t r = 0; r < tf.size(); ++r) where[{ti[r], tf[r]}] = {tx[r], ty[r]};
+            ids = t.ints("track_id");
+        }
+        for (size_t r = 0; r < onset.size(); ++r) {
+            Event ev{onset[r], x[r], y[r], amp[r]};
+            if (!ids.empty()) {
+                // The punctum may be off (blinking) at onset: take the
+                // nearest frame it is seen.
+                for (int64_t d = 0; d < 1000 && std::isnan(ev.x); ++d)
+                    for (const int64_t f : {onset[r] - d, onset[r] + d})
+                        if (const auto it = where.find({ids[r], f}); it != where.end() && std::isnan(ev.x))
+                            ev.x = it->second.first, ev.y = it->second.second;
+            }
+            out.push_back(ev);
+        }
+    } catch (const std::invalid_argument& x) {
+        throw std::invalid_argument(port + ": " + x.what());
+    }
+    return out;
+}
+
+} // namespace spotflow::tables::events
