@@ -15,7 +15,7 @@ DEPS := cmake g++ make pkg-config libtbb-dev libfmt-dev nlohmann-json3-dev libva
         libssl-dev libtiff-dev libinsighttoolkit5-dev libcairo2-dev libplplot-dev plplot-driver-cairo \
         libpugixml-dev libxml2-utils libeigen3-dev fonts-dejavu-core libtorch-dev clang libclang-rt-14-dev \
         pybind11-dev python3-dev python3-numpy python3-pandas python3-pytest python3-matplotlib snakemake \
-        libxgboost-dev
+        libxgboost-dev libjemalloc-dev
 
 .PHONY: all deps build build-asan test test-asan test-fuzz fuzz build-fuzz demo bench clean
 

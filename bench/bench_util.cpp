@@ -93,4 +93,11 @@ std::vector<std::map<std::string, std::string>> read_csv(const std::string& path
     return rows;
 }
 
+double process_cpu_seconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    const auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+    return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 } // namespace bench

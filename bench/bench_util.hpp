@@ -11,6 +11,9 @@ namespace bench {
 
 using Clock = std::chrono::steady_clock;
 inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+// CPU seconds of this process so far, user + system, all threads: a ratio of
+// two such spans is steadier than one of wall times on a shared machine.
+double process_cpu_seconds();
 
 struct ChildRun {
     int exit_code = -1;

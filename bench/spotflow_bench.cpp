@@ -440,17 +440,21 @@ void bench_recipe_and_memory() {
 // ---- link.magik streaming: memory, the dim movie, time per frame (issue 13) --
 
 // link.magik alone on `n` random walks per frame (constant density), 100
-// frames, in process: seconds per frame.
-double magik_seconds_per_frame(int n) {
+// frames, in process: wall and CPU seconds per frame.
+struct PerFrame {
+    double wall, cpu;
+};
+PerFrame magik_seconds_per_frame(int n) {
     PluginLibrary lib(plugin_path("spotflow_link_magik.so"));
     FakeHost host;
     const auto walks = random_walks(n, 100, 13);
     const auto params = spotflow::testing::params_with_defaults(lib.plugin("link.magik"), {{"max_detections_per_frame", 100000}});
     NodeRunner node(lib.plugin("link.magik"), host, params.dump());
     const auto t0 = Clock::now();
+    const double c0 = bench::process_cpu_seconds();
     if (node.process(0, walks->p) != SPOTFLOW_OK || node.finish() != SPOTFLOW_OK)
         throw std::runtime_error("link.magik failed: " + host.error);
-    return seconds_since(t0) / 100;
+    return {seconds_since(t0) / 100, (bench::process_cpu_seconds() - c0) / 100};
 }
 
 void bench_magik() {
@@ -482,11 +486,14 @@ void bench_magik() {
            fmt::format("{} MiB, {:.1f} s", r.peak_rss_kib / 1024, r.seconds), "<= 1 GB, 60 s",
            (r.exit_code == 0 || guarded) && r.peak_rss_kib <= 1024 * 1024 && r.seconds <= 60);
 
-    const double t10 = magik_seconds_per_frame(10), t100 = magik_seconds_per_frame(100), t1k = magik_seconds_per_frame(1000);
-    report("link.magik time per frame, 10 detections/frame", fmt::format("{:.2f} ms", 1e3 * t10), "-", true);
-    report("link.magik time per frame, 100 detections/frame", fmt::format("{:.2f} ms", 1e3 * t100), "-", true);
-    report("link.magik time per frame, 1,000 detections/frame", fmt::format("{:.1f} ms", 1e3 * t1k), "-", true);
-    report("link.magik time ratio 1,000 / 100 per frame", fmt::format("{:.1f}", t1k / t100), "<= 15", t1k / t100 <= 15);
+    // CPU time is the measure of the ratio: wall time on a shared machine
+    // also counts the other processes' turns. Both are printed.
+    const PerFrame t10 = magik_seconds_per_frame(10), t100 = magik_seconds_per_frame(100), t1k = magik_seconds_per_frame(1000);
+    for (const auto& [n, t] : {std::make_pair("10", t10), std::make_pair("100", t100), std::make_pair("1,000", t1k)})
+        report(fmt::format("link.magik time per frame, {} detections/frame (CPU; wall)", n),
+               fmt::format("{:.2f} ms; {:.2f} ms", 1e3 * t.cpu, 1e3 * t.wall), "-", true);
+    report("link.magik CPU time ratio 1,000 / 100 per frame", fmt::format("{:.1f} (wall {:.1f})", t1k.cpu / t100.cpu, t1k.wall / t100.wall),
+           "<= 15", t1k.cpu / t100.cpu <= 15);
 }
 
 } // namespace
