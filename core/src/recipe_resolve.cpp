@@ -213,8 +213,14 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
     for (size_t i = 0; i < nodes.size(); ++i) {
         if (!plugin[i] || plugin[i]->is_source() || !params[i].is_object()) continue;
         const std::string id = nodes[i]["id"];
+        const nlohmann::json written = nodes[i].value("params", nlohmann::json::object());
         for (const auto& [key, v] : params[i].items()) {
             if (!is_output_name_param(key) || !v.is_string() || v.get<std::string>().empty()) continue;
+            // A name made from an input path is the plugin's to resolve; the
+            // folder still refuses it at run time if it escapes.
+            if (written.is_object() && written.contains(key) && written[key].is_string() &&
+                written[key].get<std::string>().find("${inputs.") != std::string::npos)
+                continue;
             const std::string name = v.get<std::string>();
             const std::string pointer = join_pointer(fmt::format("nodes/{}/params", i), key);
             if (const std::string why = output_name_problem(name); !why.empty()) {

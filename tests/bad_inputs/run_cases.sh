@@ -20,7 +20,7 @@ echo "someone's file" > "$T/foreign/detections.csv"
 cp "$D/good_small.tif" "$T/victim/detections.csv"
 
 have_time=0; [[ -x /usr/bin/time ]] && have_time=1
-pass=0; fail=0
+pass=0; fail=0; peaks=()
 cases=("$@"); [[ ${#cases[@]} -eq 0 ]] && cases=("$D"/*.case)
 for c in "${cases[@]}"; do
   name=$(basename "$c" .case)
@@ -48,8 +48,10 @@ for c in "${cases[@]}"; do
     kb=$(sed -n 's/^maxrss_kb //p' "$T/rss")
     [[ -n "$kb" && $kb -le $((maxrss * 1024)) ]] || { ok=0; why="$why; peak memory ${kb:-?} kB > $maxrss MB"; }
   fi
+  [[ $have_time -eq 1 ]] && peaks+=("$name $(( $(sed -n 's/^maxrss_kb //p' "$T/rss") / 1024 ))")
   if [[ $ok -eq 1 ]]; then pass=$((pass + 1));
   else fail=$((fail + 1)); echo "FAIL $name: $why"; echo "$out" | head -8 | sed 's/^/    /'; fi
 done
+[[ ${#peaks[@]} -gt 0 ]] && echo "peak resident memory (MB): ${peaks[*]}"
 echo "bad_inputs: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

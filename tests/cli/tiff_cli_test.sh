@@ -22,7 +22,7 @@ check "no temporary left" '[[ -z "$(find "$T/ok" -name ".*spotflow-partial*")" ]
 size=$(stat -c %s "$T/movie.tif")
 head -c $((size / 2)) "$T/movie.tif" > "$T/truncated.tif"
 out=$("$SPOTFLOW" run "$RECIPE" --input movie="$T/truncated.tif" --out "$T/trunc" -q 2>&1); rc=$?
-check "truncated rc=$rc (want 1)" '[[ $rc -eq 1 ]]'
+check "truncated rc=$rc (want 2: a bad input file)" '[[ $rc -eq 2 ]]'
 check "truncated message: $out" 'grep -Eq "node \"read\" \(read.tiff\): movie .*truncated.tif. is truncated or corrupt after page [0-9]+" <<<"$out"'
 check "truncated one line" '[[ $(wc -l <<<"$out") -eq 1 ]]'
 check "truncated leaves only run.json" '[[ "$(ls -A "$T/trunc")" == "run.json" ]]'
@@ -30,7 +30,7 @@ check "truncated leaves only run.json" '[[ "$(ls -A "$T/trunc")" == "run.json" ]
 # Not a TIFF at all (and not anything ITK reads).
 head -c 4096 /dev/urandom > "$T/noise.tif"
 out=$("$SPOTFLOW" run "$RECIPE" --input movie="$T/noise.tif" --out "$T/noise" -q 2>&1); rc=$?
-check "garbage rc=$rc (want 1)" '[[ $rc -eq 1 ]]'
+check "garbage rc=$rc (want 2: a bad input file)" '[[ $rc -eq 2 ]]'
 check "garbage message: $out" 'grep -q "noise.tif" <<<"$out"'
 check "garbage one line" '[[ $(wc -l <<<"$out") -eq 1 ]]'
 check "garbage leaves only run.json" '[[ "$(ls -A "$T/noise")" == "run.json" ]]'
@@ -38,7 +38,8 @@ check "garbage leaves only run.json" '[[ "$(ls -A "$T/noise")" == "run.json" ]]'
 # An empty file.
 : > "$T/empty.tif"
 out=$("$SPOTFLOW" run "$RECIPE" --input movie="$T/empty.tif" --out "$T/empty" -q 2>&1); rc=$?
-check "empty rc=$rc (want 1): $out" '[[ $rc -eq 1 ]] && grep -q "empty.tif" <<<"$out"'
+# (refused before the run: no output folder at all)
+check "empty rc=$rc (want 2): $out" '[[ $rc -eq 2 ]] && grep -q "empty.tif. is empty" <<<"$out"'
 
 echo "tiff_cli: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -102,11 +102,22 @@ TEST(Executor, ASourceErrorIsReportedWithItsMessage) {
 }
 
 TEST(Executor, OutputNameThatEscapesTheFolderIsRefused) {
+    // Refused when the recipe is resolved (spotflow validate), before any run.
     json j = chain(2, 1);
     j["nodes"][2]["params"]["file"] = "../escape.txt";
-    GraphRun r(j, "escape");
-    ASSERT_EQ(r.result.status, ExecuteResult::Status::Failed);
-    EXPECT_NE(r.result.error.find("must be a file name inside the output folder"), std::string::npos) << r.result.error;
+    try {
+        GraphRun r(j, "escape");
+        FAIL() << "resolved";
+    } catch (const UserErrors& e) {
+        EXPECT_NE(std::string(e.what()).find("nodes/2/params/file: output name '../escape.txt': must be a file name inside "
+                                             "the output folder"),
+                  std::string::npos)
+            << e.what();
+    }
+    // And by the folder, for a name a plugin makes up itself.
+    OutputFolder folder(test::fresh_dir("escape_claim"));
+    EXPECT_THROW(folder.claim("../escape.txt", "sum"), UserError);
+    EXPECT_THROW(folder.claim("run.json", "sum"), UserError);
 }
 
 TEST(Executor, ResultsDoNotDependOnThreadCount) {

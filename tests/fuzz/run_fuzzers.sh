@@ -5,7 +5,7 @@
 # input that caused it is left in FUZZ_DIR.
 # Usage: run_fuzzers.sh FUZZ_DIR NAME...
 set -u
-DIR=$1; shift
+DIR=$(cd "$1" && pwd); shift
 SRC=$(cd "$(dirname "$0")" && pwd)
 SECONDS_EACH=${FUZZ_SECONDS:-600}
 status=0

@@ -222,16 +222,22 @@ void TiffSource::check_declared_size(int64_t page) const {
     const auto want = static_cast<uint64_t>(layout_.frame_bytes());
     uint16_t compression = COMPRESSION_NONE;
     TIFFGetFieldDefaulted(t, TIFFTAG_COMPRESSION, &compression);
-    if (compression == COMPRESSION_NONE && stored < want && !tiled)
+    // Strips or tiles may overlap (a fuzzed file: 1000 strips each naming the
+    // whole file), so no more than the file's length counts as stored. Tiles
+    // cover the page, padding included, so an uncompressed page, striped or
+    // tiled, stores at least its pixels: a tiled 2^31 x 1 page in 940 bytes
+    // made libtiff and the reader take 8.4 GB.
+    const uint64_t held = std::min(stored, file_size_);
+    if (compression == COMPRESSION_NONE && held < want)
         throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(layout_.width) +
                                                    "x" + std::to_string(layout_.height) + " pixels (" +
                                                    std::to_string(want) + " bytes) but stores " +
-                                                   std::to_string(stored) + " bytes of them (truncated or corrupt)");
+                                                   std::to_string(held) + " bytes of them (truncated or corrupt)");
     // No codec libtiff has expands 4096-fold on real pixels (LZW at most
     // ~2700-fold); a large page claiming more is a corrupt header.
-    if (compression != COMPRESSION_NONE && want > (uint64_t{256} << 20) && want / 4096 > stored)
+    if (compression != COMPRESSION_NONE && want > (uint64_t{256} << 20) && want / 4096 > held)
         throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(want) +
-                                                   " bytes of pixels from " + std::to_string(stored) +
+                                                   " bytes of pixels from " + std::to_string(held) +
                                                    " compressed bytes, more than any TIFF codec expands (a corrupt header?)");
 }
 

@@ -218,7 +218,8 @@ TEST_F(ReadTiff, ReportsTruncatedPageWhenReadingIt) {
     EXPECT_EQ(node.pull_once(), SPOTFLOW_OK) << host.error;
     EXPECT_EQ(node.pull_once(), SPOTFLOW_ERR_FORMAT);
     EXPECT_EQ(host.error_status, SPOTFLOW_ERR_FORMAT);
-    EXPECT_NE(host.error.find("cannot read page 2 of movie '" + file("cut.tif") + "': "), std::string::npos)
+    // Found by the declared-size check before libtiff reads the cut strip.
+    EXPECT_NE(host.error.find("page 2 of movie '" + file("cut.tif") + "' declares pixel data at bytes"), std::string::npos)
         << host.error;
     EXPECT_EQ(host.error.find('\n'), std::string::npos);
 }
