@@ -155,12 +155,20 @@ void print_command(const std::vector<std::string>& cmd) {
 int batch(const BatchArgs& a) {
     const std::string snakemake = find_on_path("snakemake");
     if (snakemake.empty()) throw UserError("spotflow batch runs Snakemake, which is not on PATH (Debian: apt-get install snakemake)");
+    std::error_code ec;
+    const bool out_existed = fs::exists(a.out, ec);
     const auto cmd = batch_command(a, snakemake);
     if (a.print_only) {
         print_command(cmd);
+        if (!out_existed) fs::remove(fs::absolute(a.out), ec); // the empty folder batch_command made
         return kOk;
     }
-    return run_child(cmd);
+    const int rc = run_child(cmd);
+    // Bad input (the Snakefile's one error line, exit 2) stops before any
+    // job: a folder this run created holds only Snakemake's .snakemake/, so
+    // no partial output is left.
+    if (rc == kBadInput && !out_existed) fs::remove_all(fs::absolute(a.out), ec);
+    return rc;
 }
 
 // The small-set evaluation: workflows/scripts/eval_dataset.py, the movies

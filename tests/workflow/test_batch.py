@@ -109,8 +109,9 @@ def test_failing_movie_fails_only_its_job(data, tmp_path):
 def test_folder_without_movies(tmp_path):
     (tmp_path / "empty").mkdir()
     p = spotflow("batch", CLASSICAL, str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
-    assert p.returncode != 0
-    assert any("no movies" in l for l in errors(p)), p.stderr
+    assert p.returncode == 2
+    assert "no movies" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr  # no traceback after it
+    assert not (tmp_path / "o").exists()  # bad input leaves no output folder
 
 
 def test_manifest_naming_missing_files(data, tmp_path):
@@ -120,6 +121,8 @@ def test_manifest_naming_missing_files(data, tmp_path):
     assert p.returncode != 0
     line = [l for l in errors(p) if "nope.tif" in l]
     assert line and "line 3" in line[0] and "column 'movie'" in line[0], p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_profile(data, tmp_path):
