@@ -56,6 +56,9 @@ bench: build
 	else echo "decode_bench: not built (LibTorch missing)"; fi
 	cmake --build $(BUILD) --target scenario_suite -j$(JOBS)
 	OMP_WAIT_POLICY=passive $(BUILD)/bin/scenario_suite --out $(BUILD)/scenario_suite
+	@if [ -e $(BUILD)/lib/spotflow/plugins/spotflow_train_hybrid.so ]; then \
+	  bench/hybrid_bench.sh $(BUILD)/bin/spotflow examples/recipes $(BUILD)/hybrid_bench; \
+	else echo "hybrid_bench: not built (LibTorch missing)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) out
