@@ -44,7 +44,7 @@ print(f"localisation on the 256 px movie (eval.detections): P {float(L['precisio
       f"F1 {float(L['f1']):.3f} RMSE lateral {float(L['rmse_lateral_px']) * nm:.1f} nm (target < 50, P and R > 0.9)")
 for name in ("hybrid", "classical"):
     r = row(f"{out}/{name}/calcium_scores.csv")
-    print(f"{name:9s} calcium: " + ", ".join(f"{k} {float(r[k]):.3f}" for k in
+    print(f"{name:9s} calcium: " + ", ".join(f"{k} {float(r[k] or 'nan'):.3f}" for k in
           ("f1", "sensitivity", "specificity", "event_f1", "correlation", "track_completeness", "colocalisation_error_nm") if k in r))
 print(f"detect.hybrid via hybrid.json, 100 frames 256 x 256 x 2 channels: {100 / (s1 - s0):.1f} frames/s "
       f"(whole run incl. reading, linking, writing; target >= 20)")
