@@ -92,6 +92,9 @@ bench: build
 	@if /usr/bin/python3 -c "import sklearn, pandas" 2>/dev/null; then \
 	  OMP_WAIT_POLICY=passive /usr/bin/python3 bench/curation/run_bench.py --build $(BUILD); \
 	else echo "curation bench: needs python3-sklearn and python3-pandas (apt-get install python3-sklearn python3-pandas)"; fi
+	@if [ -e $(BUILD)/lib/spotflow/plugins/spotflow_train_hybrid.so ]; then \
+	  bench/hybrid_bench.sh $(BUILD)/bin/spotflow examples/recipes $(BUILD)/hybrid_bench; \
+	else echo "hybrid_bench: not built (LibTorch missing)"; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) out

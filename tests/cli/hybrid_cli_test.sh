@@ -52,6 +52,13 @@ out=$("$SPOTFLOW" run "$RECIPES/hybrid.json" -i movie="$S/movie.tif" -i calcium=
   --out "$T/hy" -q 2>&1); rc=$?
 check "hybrid rc=$rc: $out" '[[ $rc -eq 0 && -s "$T/hy/puncta.csv" && -s "$T/hy/trajectories.csv" ]]'
 check "puncta.csv columns" '[[ "$(head -1 "$T/hy/puncta.csv")" == frame,x,y,probability,photons,sigma_x,sigma_y,sigma_photons,background,calcium_probability ]]'
+check "tracking_overlay.png written" '[[ -s "$T/hy/tracking_overlay.png" ]]'
+check "calcium_events.csv columns" '[[ "$(head -1 "$T/hy/calcium_events.csv")" == track_id,onset_frame,peak_frame,end_frame,duration_frames,x,y,probability,mean_probability ]]'
+# The hybrid branch of the week-4 comparison, on a small movie: both score tables written.
+out=$("$SPOTFLOW" run "$RECIPES/calcium_hybrid_scores.json" -i weights="$W" --set simulate.num_frames=12 --set simulate.image_size=32 \
+  --set simulate.num_tracks=3 --out "$T/hs" -q 2>&1); rc=$?
+check "hybrid scores rc=$rc: $out" '[[ $rc -eq 0 && -s "$T/hs/localisation_scores.csv" && -s "$T/hs/calcium_events.csv" ]]'
+check "hybrid calcium_scores.csv columns" '[[ "$(head -1 "$T/hs/calcium_scores.csv")" == punctum_frames_tp,*,f1,sensitivity,specificity,*correlation*track_completeness,colocalisation_error_nm* ]]'
 out=$("$SPOTFLOW" run "$TEST_RECIPES/hybrid_one_channel.json" -i movie="$S/movie.tif" -i weights="$W" --out "$T/one" -q 2>&1); rc=$?
 check "one channel rc=$rc" '[[ $rc -ne 0 ]]'
 check "one channel, one line: $out" '[[ $(printf "%s\n" "$out" | grep -c .) -eq 1 && "$out" == *"2-channel"*"no calcium movie is connected"* ]]'

@@ -299,7 +299,7 @@ private:
 
 const spotflow_port_desc kInputs[] = {
     {"events", SPOTFLOW_TYPE_EVENTS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM,
-     "detected transients: onset_frame, x, y, and end_frame or peak_frame (+ probability): calcium.dff, detect.hybrid"},
+     "detected transients: onset_frame, x, y, and end_frame or peak_frame (+ probability): calcium.dff, calcium.probability"},
     {"truth_events", SPOTFLOW_TYPE_TABLE, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM,
      "true transients: track_id, onset_frame, peak_frame (+ amplitude_dff, decay_frames; sim.tirf's events)"},
     {"truth", SPOTFLOW_TYPE_TRACKS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_WHOLE_STREAM,
