@@ -227,6 +227,7 @@ private:
     Scores validate();
     nlohmann::json pseudo_label(double pos, double neg);
     void figure(const std::string& path, const std::string& stage, const nlohmann::json& entry);
+    nlohmann::json network_config() const;
     nlohmann::json card(const std::string& stage, const nlohmann::json& metrics) const;
 
     const spotflow_host* host_;
@@ -409,6 +410,13 @@ nlohmann::json Trainer::pseudo_label(double pos, double neg) {
     return j;
 }
 
+// The weights' network description, in the form segment.unet reads
+// (libs/nn SegNetwork: task, unet, normalisation, threshold), so a stage's
+// model.pt or final_model.pt segments new images with segment.unet.
+nlohmann::json Trainer::network_config() const {
+    return {{"task", "segmentation"}, {"unet", s_.net.to_json()}, {"normalisation", "image_mean_std"}, {"threshold", s_.threshold}};
+}
+
 nlohmann::json Trainer::card(const std::string& stage, const nlohmann::json& metrics) const {
     int64_t n_params = 0;
     for (const auto& p : net_->parameters()) n_params += p.numel();
@@ -538,7 +546,7 @@ spotflow_status Trainer::finish(const spotflow_emitter* out) {
         detail["training_time_s"] = std::chrono::duration<double>(Clock::now() - started_).count();
         // Outputs of the stage, each published as soon as it is written.
         const std::string model = stage + "/model.pt";
-        nn::save_weights(claim(model), s_.net.to_json(), *net_, card(stage, detail));
+        nn::save_weights(claim(model), network_config(), *net_, card(stage, detail));
         publish(model);
         {
             const std::string name = stage + "/metrics.json";
@@ -570,7 +578,7 @@ spotflow_status Trainer::finish(const spotflow_emitter* out) {
                           : ("  pseudo-label precision " + std::to_string(pseudo["recovered_precision"].get<double>())).c_str());
         host_->log(host_, SPOTFLOW_LOG_INFO, line);
     }
-    nn::save_weights(claim("final_model.pt"), s_.net.to_json(), *net_, card("final", summary.back()));
+    nn::save_weights(claim("final_model.pt"), network_config(), *net_, card("final", summary.back()));
     publish("final_model.pt");
     spotflow_packet pk{};
     pk.kind = SPOTFLOW_DATA_TABLE;
