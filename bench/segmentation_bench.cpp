@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
     } else {
         // The seed's production fit: 6 images, validation = training images.
         const int S = quick ? 512 : 1483;
-        const std::string epochs = quick ? "8" : "20", ppi = quick ? "12" : "16";
+        const std::string epochs = quick ? "6" : "20", ppi = quick ? "10" : "16";
         const std::vector<std::string> common = {"--set", "train.epochs=" + epochs, "--set", "train.patches_per_image=" + ppi, "--set",
                                                  "train.patch_size=192", "--set", "train.checkpoint_every=0"};
         const std::string six = simulate(quick ? "six_512" : "six_1483", 6, S, S, 0, 80);
