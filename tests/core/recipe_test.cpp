@@ -79,6 +79,23 @@ TEST(Recipe, PortTypeMismatchIsAValidationError) {
     EXPECT_NE(p[0].find("count.frames gives 'detections' but count.movie takes 'movie'"), std::string::npos) << p[0];
 }
 
+// ABI 1.1's "probability" (plugin.h): a tensor type of its own. It feeds a
+// "probability" or any-"tensor" input, not a "movie" or "mask" one, and no
+// tensor of another type feeds a "probability" input.
+TEST(Recipe, ProbabilityPortsTakeProbabilityOrFeedAnyTensor) {
+    const auto port = [](const char* type, spotflow_data_kind kind = SPOTFLOW_DATA_TENSOR) {
+        return spotflow_port_desc{"p", type, kind, 0, ""};
+    };
+    const auto prob = port(SPOTFLOW_TYPE_PROBABILITY);
+    EXPECT_TRUE(port_accepts(prob, prob));
+    EXPECT_TRUE(port_accepts(port(SPOTFLOW_TYPE_TENSOR), prob));
+    EXPECT_FALSE(port_accepts(port(SPOTFLOW_TYPE_MOVIE), prob));
+    EXPECT_FALSE(port_accepts(port(SPOTFLOW_TYPE_MASK), prob));
+    EXPECT_FALSE(port_accepts(prob, port(SPOTFLOW_TYPE_MOVIE)));
+    EXPECT_FALSE(port_accepts(prob, port(SPOTFLOW_TYPE_TENSOR)));
+    EXPECT_FALSE(port_accepts(port(SPOTFLOW_TYPE_TABLE, SPOTFLOW_DATA_TABLE), prob));
+}
+
 TEST(Recipe, UnknownPortAndNode) {
     auto text = json::parse(kChain);
     text["edges"][0]["from"] = "src.frames";
@@ -165,8 +182,11 @@ TEST(Recipe, CheckingOnlyListsUnboundInputsAndKeepsEveryNode) {
     const ResolvedGraph g = resolve_recipe(parse_recipe(kWithInput, "r.json"), r, opt);
     ASSERT_EQ(g.nodes.size(), 4u);
     EXPECT_EQ(g.edges.size(), 3u);
-    for (const auto& n : g.nodes)
-        if (n.id == "sum") EXPECT_EQ(n.params["file"], "${inputs.movie}.txt");
+    for (const auto& n : g.nodes) {
+        if (n.id == "sum") {
+            EXPECT_EQ(n.params["file"], "${inputs.movie}.txt");
+        }
+    }
     ASSERT_EQ(g.unbound.size(), 2u); // by name
     EXPECT_EQ(g.unbound[0].name, "extra");
     EXPECT_TRUE(g.unbound[0].optional);

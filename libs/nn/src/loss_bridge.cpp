@@ -59,6 +59,20 @@ LossBridge::LossBridge(const spotflow_host* host, const std::string& id, const n
     }
 }
 
+torch::Tensor mask_weights(const torch::Tensor& labels) {
+    if (!labels.defined() || torch::isFloatingType(labels.scalar_type()) || labels.scalar_type() == torch::kBool)
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                          "a mask holds integer labels (0 background, k >= 1 a label, -1 ignore), not " +
+                              std::string(labels.defined() ? c10::toString(labels.scalar_type()) : "nothing"));
+    if (labels.numel() > 0) {
+        const int64_t low = labels.min().item<int64_t>();
+        if (low < -1)
+            throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT,
+                              "a mask label of " + std::to_string(low) + ": only -1 (ignore) may be negative");
+    }
+    return labels.ne(-1).to(torch::kFloat32);
+}
+
 LossBridge::~LossBridge() {
     if (loss_.loss && loss_.self) loss_.loss->destroy(loss_.self);
 }

@@ -394,11 +394,13 @@ public:
         const auto& p = *io.predictions[0];
         const float* d = static_cast<const float*>(p.data);
         const int64_t n = spotflow::element_count(p);
+        // The mask's weights (loss.h), 1 where there is none.
+        const auto m = [&](int64_t i) { return io.mask ? static_cast<const float*>(io.mask->data)[i] : 1.0f; };
         double sum = 0;
-        for (int64_t i = 0; i < n; ++i) sum += d[i];
+        for (int64_t i = 0; i < n; ++i) sum += m(i) * d[i];
         const float s = *static_cast<float*>(value_->dl_tensor.data);
         if (io.gradients)
-            for (int64_t i = 0; i < n; ++i) static_cast<float*>(io.gradients[0]->data)[i] = s;
+            for (int64_t i = 0; i < n; ++i) static_cast<float*>(io.gradients[0]->data)[i] = s * m(i);
         *static_cast<float*>(grad_->dl_tensor.data) += static_cast<float>(sum);
         first_ = s * sum / 2;
         return s * sum;
@@ -469,6 +471,32 @@ TEST(LossBridge, GradientsParametersAndComponents) {
 
     EXPECT_THROW(LossBridge(&host.table, "loss.none", nlohmann::json::object()), LossNotCreated);
     EXPECT_EQ(host.fake.error, "unknown loss");
+}
+
+// A "mask" port's labels (plugin.h): -1 = ignore becomes weight 0 for the
+// loss, every other label weight 1; the loss skips the ignored elements and
+// gives them no gradient. Labels below -1 and non-integer masks are errors.
+TEST(LossBridge, LabelMaskMinusOneIsIgnored) {
+    const auto labels = torch::tensor({0, 1, -1, 2}, torch::kInt32);
+    const auto w = mask_weights(labels);
+    EXPECT_EQ(w.scalar_type(), torch::kFloat32);
+    EXPECT_TRUE(torch::equal(w, torch::tensor({1.0f, 1.0f, 0.0f, 1.0f})));
+    EXPECT_TRUE(torch::equal(mask_weights(torch::full({2, 2}, -1, torch::kInt64)), torch::zeros({2, 2})));
+
+    LossHost host;
+    LossBridge loss(&host.table, "loss.scale", nlohmann::json::object());
+    auto p = torch::tensor({1.0f, 2.0f, 100.0f, 3.0f}, torch::requires_grad());
+    EXPECT_DOUBLE_EQ(loss.backward(p * 1.0, {}, w), 12.0); // s = 2 times 1 + 2 + 3: the 100 is ignored
+    EXPECT_TRUE(torch::equal(p.grad(), torch::tensor({2.0f, 2.0f, 0.0f, 2.0f})));
+
+    try {
+        mask_weights(torch::tensor({0, -2, 1}, torch::kInt16));
+        ADD_FAILURE() << "a label of -2 was taken";
+    } catch (const spotflow::PluginError& e) {
+        EXPECT_EQ(e.status, SPOTFLOW_ERR_INVALID_ARGUMENT);
+        EXPECT_STREQ(e.what(), "a mask label of -2: only -1 (ignore) may be negative");
+    }
+    EXPECT_THROW(mask_weights(torch::ones({3})), spotflow::PluginError);
 }
 
 TEST(Threads, SetFromTheHostsCount) {

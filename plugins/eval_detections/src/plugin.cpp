@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <map>
+#include <numeric>
 #include <string>
 
 #include <fmt/format.h>
@@ -18,6 +18,7 @@
 #include "spotflow_psf/crlb.hpp"
 #include "spotflow/tensor.hpp"
 #include "spotflow_tables/accumulator.hpp"
+#include "spotflow_csv/csv_writer.hpp"
 #include "schema.json.hpp"
 
 namespace eval_detections {
@@ -228,8 +229,6 @@ spotflow_status finish(Evaluator& e, const spotflow_emitter* out) {
                c_ry = tb.add_column("rmse_y_px", ColumnType::Float64), c_bx = tb.add_column("bias_x_px", ColumnType::Float64),
                c_by = tb.add_column("bias_y_px", ColumnType::Float64), c_cr = tb.add_column("crlb_rms_px", ColumnType::Float64),
                c_ratio = tb.add_column("rmse_over_crlb", ColumnType::Float64), c_e = tb.add_column("efficiency", ColumnType::Float64);
-    std::string csv = "sample,true_positives,false_positives,false_negatives,precision,recall,f1,jaccard,rmse_lateral_px,"
-                      "rmse_x_px,rmse_y_px,bias_x_px,bias_y_px,crlb_rms_px,rmse_over_crlb,efficiency";
     // Per neighbourhood class: <class>_truth, _recall, _rmse_lateral_px, _crlb_rms_px, _rmse_over_crlb.
     std::array<std::array<size_t, 5>, kNeighbourhoods> c_cls{};
     for (int c = 0; c < kNeighbourhoods; ++c) {
@@ -240,9 +239,7 @@ spotflow_status finish(Evaluator& e, const spotflow_emitter* out) {
         col[2] = tb.add_column(k + "_rmse_lateral_px", ColumnType::Float64);
         col[3] = tb.add_column(k + "_crlb_rms_px", ColumnType::Float64);
         col[4] = tb.add_column(k + "_rmse_over_crlb", ColumnType::Float64);
-        csv += fmt::format(",{0}_truth,{0}_recall,{0}_rmse_lateral_px,{0}_crlb_rms_px,{0}_rmse_over_crlb", k);
     }
-    csv += "\n";
     for (const auto& [name, r] : rows) {
         const Metrics& m = r.m;
         tb.append_string(c_s, name);
@@ -251,19 +248,22 @@ spotflow_status finish(Evaluator& e, const spotflow_emitter* out) {
         tb.append_double(c_j, m.jaccard), tb.append_double(c_rl, m.rmse_lateral), tb.append_double(c_rx, m.rmse_x);
         tb.append_double(c_ry, m.rmse_y), tb.append_double(c_bx, m.bias_x), tb.append_double(c_by, m.bias_y);
         tb.append_double(c_cr, r.crlb_rms_px), tb.append_double(c_ratio, ratio(r)), tb.append_double(c_e, efficiency(m));
-        csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", name, m.tp, m.fp, m.fn, m.precision, m.recall,
-                           m.f1, m.jaccard, m.rmse_lateral, m.rmse_x, m.rmse_y, m.bias_x, m.bias_y, r.crlb_rms_px, ratio(r),
-                           efficiency(m));
         for (int c = 0; c < kNeighbourhoods; ++c) {
             const ClassStats& cs = r.by_class[static_cast<size_t>(c)];
             const auto& col = c_cls[static_cast<size_t>(c)];
             tb.append_int(col[0], cs.truth), tb.append_double(col[1], cs.recall());
             tb.append_double(col[2], cs.rmse_lateral()), tb.append_double(col[3], cs.crlb_rms());
             tb.append_double(col[4], cs.ratio());
-            csv += fmt::format(",{},{},{},{},{}", cs.truth, cs.recall(), cs.rmse_lateral(), cs.crlb_rms(), cs.ratio());
         }
-        csv += "\n";
     }
+    // The metrics table, emitted last; detection_metrics.csv is its text
+    // (libs/csv: NaN, a class without a matched emitter, as an empty field).
+    struct Batch {
+        spotflow_packet pk{};
+        ~Batch() { spotflow::release_table(&pk.schema, &pk.array); }
+    } table;
+    table.pk.kind = SPOTFLOW_DATA_TABLE;
+    tb.finish(&table.pk.schema, &table.pk.array);
     const Metrics& m = overall.m;
     const std::string summary_file = e.p.at("summary_file"), metrics_file = e.p.at("metrics_file");
     if (!summary_file.empty()) {
@@ -295,9 +295,17 @@ spotflow_status finish(Evaluator& e, const spotflow_emitter* out) {
                                        "isolated d > neighbour_max_px, neighbouring neighbour_min_px <= d <= neighbour_max_px, "
                                        "close d < neighbour_min_px; recall, RMSE and RMSE/CRLB over each class's matched emitters"},
                     {"efficiency", "100 - sqrt((100 - 100 Jaccard)^2 + (1/nm x RMSE_lateral_nm)^2), SMLM challenge 2016"}}}};
-        std::ofstream(output(e.host, summary_file)) << j.dump(2) << "\n";
+        spotflow_csv::write_file(output(e.host, summary_file), j.dump(2) + "\n");
     }
-    if (!metrics_file.empty()) std::ofstream(output(e.host, metrics_file)) << csv;
+    if (!metrics_file.empty()) {
+        const spotflow::TableView view(table.pk.schema, table.pk.array);
+        std::vector<int64_t> all(static_cast<size_t>(view.columns()));
+        std::iota(all.begin(), all.end(), int64_t{0});
+        std::string csv;
+        spotflow_csv::append_header(csv, view, all);
+        spotflow_csv::append_rows(csv, view, all);
+        spotflow_csv::write_file(output(e.host, metrics_file), csv);
+    }
 
     const std::string plots_file = e.p.at("plots_file");
     if (!plots_file.empty()) {
@@ -340,7 +348,7 @@ spotflow_status finish(Evaluator& e, const spotflow_emitter* out) {
         fig.bars(1, {"F1 per sample", "sample", "F1", std::nullopt, std::make_pair(0.0, 1.05), false}, names, {f1});
         std::vector<double> nm;
         for (const double x : all_errors) nm.push_back(x * px_nm);
-        fig.histogram(2, {"Localisation errors of matched pairs", "lateral error (nm)", "count"}, nm, 40);
+        fig.histogram(2, {"Localisation errors of matched pairs", "lateral error (nm)", "count", std::nullopt, std::nullopt, true}, nm, 40);
         if (overall.crlb_rms_px > 0) fig.vline(2, overall.crlb_rms_px * std::sqrt(2.0) * px_nm, "lateral CRLB");
         fig.save_png(output(e.host, plots_file));
     }
@@ -366,9 +374,8 @@ spotflow_status finish(Evaluator& e, const spotflow_emitter* out) {
         ov.save_png(output(e.host, examples_file));
     }
 
-    spotflow_packet pk{};
-    pk.kind = SPOTFLOW_DATA_TABLE;
-    tb.finish(&pk.schema, &pk.array);
+    spotflow_packet pk = table.pk;
+    table.pk = {}; // the host owns it now
     return out->emit(out, 0, &pk);
 }
 

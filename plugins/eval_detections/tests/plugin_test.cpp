@@ -2,6 +2,8 @@
 // and RMSE/CRLB on a hand-made frame, and the split's param error.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -91,6 +93,11 @@ TEST(EvalDetectionsPlugin, SplitsTheScoresByNeighbourhood) {
                           "neighbouring_truth"),
               std::string::npos)
         << header;
+    // The file is the table's text (libs/csv): one line a row, the same columns.
+    EXPECT_EQ(std::count(header.begin(), header.end(), ',') + 1, tv.columns());
+    int64_t lines = 0;
+    for (std::string line; std::getline(csv, line);) ++lines;
+    EXPECT_EQ(lines, tv.rows());
     fs::remove_all(dir);
 }
 

@@ -36,7 +36,10 @@ spotflow_status create_loss(const spotflow_host* h, const char* id, const char* 
 struct Host {
     FakeHost fake;
     spotflow_host table;
-    explicit Host(const fs::path& out) : fake(out), table(*fake.get()) { table.create_loss = create_loss; }
+    explicit Host(const fs::path& out) : fake(out), table(*fake.get()) {
+        table.create_loss = create_loss;
+        fake.plugin_dir = fs::path(PLUGIN_PATH).parent_path().string(); // where the shipped weights sit
+    }
 };
 
 // One node instance run by hand (the harness's NodeRunner uses the plain

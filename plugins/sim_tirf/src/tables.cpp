@@ -1,10 +1,9 @@
 #include "tables.hpp"
 
-#include <iterator>
-
-#include <fmt/format.h>
+#include <numeric>
 
 #include "spotflow/table.hpp"
+#include "spotflow_csv/csv_writer.hpp"
 
 namespace sim {
 
@@ -46,20 +45,42 @@ void events_table(const std::vector<CalciumEvent>& events, ArrowSchema* schema, 
     b.finish(schema, array);
 }
 
-std::string truth_csv_header() { return "frame,x,y,photons,track_id\n"; }
+namespace {
 
-// Floats in their shortest round-trip form, as write.csv prints them.
-void append_truth_csv(std::string& out, const std::vector<TruthRow>& rows) {
-    auto it = std::back_inserter(out);
-    for (const TruthRow& r : rows) fmt::format_to(it, "{},{},{},{},{}\n", r.frame, r.x, r.y, r.photons, r.track_id);
+// A table of `rows` (made by `make`) as CSV through libs/csv, write.csv's
+// formatting: the header if asked, then the rows.
+template <class Rows>
+void append_csv(std::string& out, const Rows& rows, void (*make)(const Rows&, ArrowSchema*, ArrowArray*),
+                bool header) {
+    ArrowSchema schema{};
+    ArrowArray array{};
+    make(rows, &schema, &array);
+    try {
+        const spotflow::TableView table(schema, array);
+        std::vector<int64_t> all(static_cast<size_t>(table.columns()));
+        std::iota(all.begin(), all.end(), int64_t{0});
+        if (header) spotflow_csv::append_header(out, table, all);
+        spotflow_csv::append_rows(out, table, all);
+    } catch (...) {
+        spotflow::release_table(&schema, &array);
+        throw;
+    }
+    spotflow::release_table(&schema, &array);
 }
 
+} // namespace
+
+std::string truth_csv_header() {
+    std::string out;
+    append_csv(out, std::vector<TruthRow>{}, truth_table, true);
+    return out;
+}
+
+void append_truth_csv(std::string& out, const std::vector<TruthRow>& rows) { append_csv(out, rows, truth_table, false); }
+
 std::string events_csv(const std::vector<CalciumEvent>& events) {
-    std::string out = "track_id,onset_frame,peak_frame,amplitude_dff,decay_frames\n";
-    auto it = std::back_inserter(out);
-    for (const CalciumEvent& e : events)
-        fmt::format_to(it, "{},{},{},{},{}\n", e.track_id, e.onset_frame, e.peak_frame, e.amplitude_dff,
-                       e.decay_frames);
+    std::string out;
+    append_csv(out, events, events_table, true);
     return out;
 }
 

@@ -1,5 +1,6 @@
 // The simulator's tables, as Arrow batches for sim.tirf's ports and as CSV
-// text for sim.dataset's files (same columns, same order).
+// text for sim.dataset's files (the same batches through libs/csv: same
+// columns, same order, write.csv's formatting).
 //   truth:  frame, x, y, photons, track_id
 //   events: track_id, onset_frame, peak_frame, amplitude_dff, decay_frames
 #pragma once

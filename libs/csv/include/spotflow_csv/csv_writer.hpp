@@ -1,5 +1,5 @@
 // CSV writing, the one home for it (write.csv's tables, eval.tracks'
-// reports; sim.tirf's and eval.detections' files are to move here too):
+// reports, sim.dataset's truth and events files, eval.detections' metrics):
 // RFC 4180 fields, quoted only when they hold a comma, a quote or a line
 // break; integers as integers, floats in their shortest round-trip form,
 // nulls and NaN as empty fields; lines end in "\n".

@@ -26,6 +26,13 @@ struct LossNotCreated : PluginError {
     using PluginError::PluginError;
 };
 
+// A "mask" port's labels (plugin.h: 0 = background, k >= 1 = label k,
+// -1 = ignore) as the loss's mask weights (loss.h): float32 of the same
+// shape, 0 where the label is -1, 1 elsewhere. Throws PluginError
+// (INVALID_ARGUMENT) for a tensor of a non-integer type or a label below -1,
+// naming the value.
+torch::Tensor mask_weights(const torch::Tensor& labels);
+
 // Owns one loss instance. Create and destroy on the main thread (loss.h);
 // the rest from one thread at a time.
 class LossBridge {
