@@ -53,8 +53,15 @@ void check_input_files(const ResolvedGraph& g) {
     for (const auto& [name, path] : g.inputs) {
         std::error_code ec;
         if (!fs::exists(path, ec)) throw UserError(fmt::format("input '{}': no such file '{}'", name, path));
-        // A folder, /dev/null, /dev/zero, a FIFO: no movie or table, and
-        // reading some of them never ends.
+        // A folder is an input of its own kind (read.image_set, read.coordinates
+        // take one); the plugin says if it wanted a file.
+        if (fs::is_directory(path, ec)) {
+            if (::access(path.c_str(), R_OK | X_OK) != 0)
+                throw UserError(fmt::format("input '{}': cannot read folder '{}': permission denied", name, path));
+            continue;
+        }
+        // /dev/null, /dev/zero, a FIFO: no movie or table, and reading some
+        // of them never ends.
         if (const std::string why = not_regular_file(path); !why.empty())
             throw UserError(fmt::format("input '{}': '{}': {}", name, path, why));
         if (::access(path.c_str(), R_OK) != 0) throw UserError(fmt::format("input '{}': cannot read '{}': permission denied", name, path));

@@ -91,6 +91,16 @@ void substitute(nlohmann::json& v, const std::map<std::string, std::string>& bou
 // bundled plugins' convention: file, figure, *_file, *_plot, best_model,
 // final_model, model_card (image_file of write.trackmate_xml only names the
 // movie in the XML). Sources read files; their params are paths.
+// A param the plugin reads rather than writes, though its name looks like an
+// output's (classify.curation's model_file): its schema says so with
+// "x-spotflow-input-path": true.
+bool is_declared_input_path(const nlohmann::json& schema, const std::string& key) {
+    const auto props = schema.find("properties");
+    if (props == schema.end() || !props->is_object()) return false;
+    const auto prop = props->find(key);
+    return prop != props->end() && prop->is_object() && prop->value("x-spotflow-input-path", false);
+}
+
 bool is_output_name_param(const std::string& key) {
     auto ends = [&](const std::string& tail) {
         return key.size() >= tail.size() && key.compare(key.size() - tail.size(), tail.size(), tail) == 0;
@@ -216,6 +226,7 @@ ResolvedGraph resolve_recipe(const Recipe& recipe, PluginRegistry& registry, con
         const nlohmann::json written = nodes[i].value("params", nlohmann::json::object());
         for (const auto& [key, v] : params[i].items()) {
             if (!is_output_name_param(key) || !v.is_string() || v.get<std::string>().empty()) continue;
+            if (is_declared_input_path(plugin[i]->params_schema->json(), key)) continue;
             // A name made from an input path is the plugin's to resolve; the
             // folder still refuses it at run time if it escapes.
             if (written.is_object() && written.contains(key) && written[key].is_string() &&

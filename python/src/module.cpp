@@ -303,7 +303,10 @@ PYBIND11_MODULE(_spotflow, m) {
                     code = -1;
                 }
             }
-            if (code == -1 || code == spotflow::cli::kRunFailed) throw spotflow::UserError(failure.empty() ? "run failed" : failure);
+            // A failed run (1) or a node refusing its params or files at
+            // create (2, bad input): the error line the CLI would print.
+            if (code == -1 || code == spotflow::cli::kRunFailed || (code == spotflow::cli::kBadInput && !failure.empty()))
+                throw spotflow::UserError(failure.empty() ? "run failed" : failure);
             if (code == spotflow::cli::kInterrupted) throw spotflow::UserError("interrupted");
             if (code != 0) throw spotflow::UserError(fmt::format("run ended with code {}", code));
 

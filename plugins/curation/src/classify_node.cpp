@@ -30,7 +30,7 @@ constexpr const char* kSchema = R"({
   "type": "object",
   "additionalProperties": false,
   "properties": {
-    "model_file": {"type": "string", "default": "", "description": "A model written by train.curation (best_model.json). Empty: the model input if connected, else the track model shipped with the plugin (curation_tracks_default.json beside the plugin library)."},
+    "model_file": {"type": "string", "default": "", "x-spotflow-input-path": true, "description": "A model written by train.curation (best_model.json). Empty: the model input if connected, else the track model shipped with the plugin (curation_tracks_default.json beside the plugin library)."},
     "id_column": {"type": "string", "default": "", "description": "The id column of the metrics table. Empty: the model's id column if the table has it, else the first of cluster_id, unit_id, unit_ids, track_id, id."},
     "keep": {"type": "array", "items": {"type": "string"}, "default": ["good"], "description": "Predicted labels whose tracks the filtered tracks output keeps."},
     "min_probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "A track is kept when the probabilities of the keep labels sum to at least this (0.5 with two classes: the predicted label); lower keeps more true tracks and more spurious ones."},
