@@ -447,9 +447,11 @@ struct PerFrame {
 PerFrame magik_seconds_per_frame(int n) {
     PluginLibrary lib(plugin_path("spotflow_link_magik.so"));
     FakeHost host;
+    host.plugin_dir = fs::path(plugin_path("spotflow_link_magik.so")).parent_path().string(); // its shipped weights
     const auto walks = random_walks(n, 100, 13);
     const auto params = spotflow::testing::params_with_defaults(lib.plugin("link.magik"), {{"max_detections_per_frame", 100000}});
     NodeRunner node(lib.plugin("link.magik"), host, params.dump());
+    if (!node.created()) throw std::runtime_error("link.magik: create failed: " + host.error);
     const auto t0 = Clock::now();
     const double c0 = bench::process_cpu_seconds();
     if (node.process(0, walks->p) != SPOTFLOW_OK || node.finish() != SPOTFLOW_OK)
@@ -485,7 +487,10 @@ void bench_magik() {
     report(fmt::format("dim EMCCD movie through piezo1.json ({})", r.exit_code == 0 ? "linked" : guarded ? "stopped by the guard" : "FAILED"),
            fmt::format("{} MiB, {:.1f} s", r.peak_rss_kib / 1024, r.seconds), "<= 1 GB, 60 s",
            (r.exit_code == 0 || guarded) && r.peak_rss_kib <= 1024 * 1024 && r.seconds <= 60);
+}
 
+void bench_magik_per_frame() {
+    fmt::print("link.magik time per frame at constant density (random walks, 100 frames, in process)\n");
     // CPU time is the measure of the ratio: wall time on a shared machine
     // also counts the other processes' turns. Both are printed.
     const PerFrame t10 = magik_seconds_per_frame(10), t100 = magik_seconds_per_frame(100), t1k = magik_seconds_per_frame(1000);
@@ -503,7 +508,7 @@ int main(int argc, char** argv) {
     const std::vector<std::pair<std::string, void (*)()>> sections = {
         {"simulation", bench_simulation}, {"detection", bench_detection}, {"linking", bench_linking},
         {"tracking", bench_tracking},     {"calcium", bench_calcium},
-        {"recipe", bench_recipe_and_memory}, {"magik", bench_magik}};
+        {"recipe", bench_recipe_and_memory}, {"magik", bench_magik}, {"magik_per_frame", bench_magik_per_frame}};
     std::vector<std::string> wanted(argv + 1, argv + argc);
     for (const auto& w : wanted)
         if (std::none_of(sections.begin(), sections.end(), [&](const auto& s) { return s.first == w; })) {
