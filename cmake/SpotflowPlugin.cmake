@@ -78,3 +78,20 @@ function(spotflow_add_plugin target)
     add_subdirectory(${ARG_TESTS})
   endif()
 endfunction()
+
+# spotflow_plugin_files(FILE...): files a plugin ships beside its library
+# (weights, their model cards, a default model), in the build tree and when
+# installed; the plugin finds them through host->plugin_dir. A listed file
+# that is missing is a warning: the plugin then reports the missing default
+# when a recipe needs it.
+function(spotflow_plugin_files)
+  foreach(f ${ARGN})
+    if(EXISTS ${f})
+      get_filename_component(name ${f} NAME)
+      configure_file(${f} ${SPOTFLOW_PLUGIN_OUTPUT_DIR}/${name} COPYONLY)
+      install(FILES ${f} DESTINATION ${SPOTFLOW_PLUGIN_SUBDIR})
+    else()
+      message(WARNING "${f}: a shipped plugin file is missing")
+    endif()
+  endforeach()
+endfunction()

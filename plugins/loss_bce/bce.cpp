@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spotflow/loss.hpp"
+#include "spotflow/elementwise_loss.hpp"
 #include "spotflow/entry.hpp"
 #include "spotflow/tensor.hpp"
 #include "schema.json.hpp"
@@ -19,19 +20,6 @@ struct Bce {
     double pos_weight;
     bool mean; // reduction "mean", else "sum"
 };
-
-// Throws naming `name` unless t is a compact CPU float32 tensor (or uint8,
-// if allowed) of the logits' shape.
-void check(const DLTensor& t, const std::string& name, const DLTensor& logits, bool uint8_ok = false) {
-    using namespace spotflow;
-    if (!same_dtype(t.dtype, dl_dtype<float>()) && !(uint8_ok && same_dtype(t.dtype, dl_dtype<uint8_t>())))
-        throw std::invalid_argument(name + " is " + dtype_name(t.dtype) + ", expected float32" +
-                                    (uint8_ok ? " or uint8" : ""));
-    if (t.device.device_type != kDLCPU) throw std::invalid_argument(name + " is not on the CPU");
-    if (!is_compact(t)) throw std::invalid_argument(name + " is not compact row-major");
-    if (!same_shape(t, logits))
-        throw std::invalid_argument(name + " has shape " + spotflow::shape_name(t) + ", predictions[0] " + spotflow::shape_name(logits));
-}
 
 // log(1 + exp(x)), without overflow for large x nor loss of precision for very negative x.
 double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
@@ -51,21 +39,12 @@ struct Terms {
 };
 
 double compute(const Bce& b, const spotflow_loss_io& io, Terms& terms) {
-    if (io.n_predictions != 1 || io.n_targets != 1 || !io.predictions[0] || !io.targets[0])
-        throw std::invalid_argument("expected one prediction and one target tensor, got " +
-                                    std::to_string(io.n_predictions) + " and " + std::to_string(io.n_targets));
-    const DLTensor& logits = *io.predictions[0];
-    check(logits, "predictions[0]", logits);
-    check(*io.targets[0], "targets[0]", logits);
-    if (io.mask) check(*io.mask, "mask", logits, true);
-    DLTensor* const grad_t = io.gradients ? io.gradients[0] : nullptr;
-    if (grad_t) check(*grad_t, "gradients[0]", logits);
-
-    const float* z = spotflow::TensorView<float>(logits).data();
-    const float* y = spotflow::TensorView<float>(*io.targets[0]).data();
-    float* grad = grad_t ? spotflow::TensorView<float>(*grad_t).mutable_data() : nullptr;
-    const int64_t n = spotflow::element_count(logits);
-    const auto kept = [&](int64_t i) { return !io.mask || spotflow::element_as_double(*io.mask, i) != 0; };
+    const spotflow::ElementwiseIo t = spotflow::elementwise_io(io);
+    const float* z = t.z;
+    const float* y = t.y;
+    float* grad = t.grad;
+    const int64_t n = t.n;
+    const auto kept = [&](int64_t i) { return t.kept(i); };
 
     int64_t counted = 0;
     for (int64_t i = 0; i < n; ++i) counted += kept(i);

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "spotflow/elementwise_loss.hpp"
 #include "spotflow/entry.hpp"
 #include "spotflow/loss.hpp"
 #include "spotflow/tensor.hpp"
@@ -17,17 +18,6 @@
 namespace {
 
 namespace lm = spotflow::lossmath;
-
-void check(const DLTensor& t, const std::string& name, const DLTensor& logits, bool uint8_ok = false) {
-    using namespace spotflow;
-    if (!same_dtype(t.dtype, dl_dtype<float>()) && !(uint8_ok && same_dtype(t.dtype, dl_dtype<uint8_t>())))
-        throw std::invalid_argument(name + " is " + dtype_name(t.dtype) + ", expected float32" +
-                                    (uint8_ok ? " or uint8" : ""));
-    if (t.device.device_type != kDLCPU) throw std::invalid_argument(name + " is not on the CPU");
-    if (!is_compact(t)) throw std::invalid_argument(name + " is not compact row-major");
-    if (!same_shape(t, logits))
-        throw std::invalid_argument(name + " has shape " + shape_name(t) + ", predictions[0] " + shape_name(logits));
-}
 
 double number(const nlohmann::json& p, const char* key) {
     const double v = p.at(key).get<double>();
@@ -68,19 +58,11 @@ struct Terms {
 
 // total = focal_weight * sum_valid(FL) / (n_valid + eps) + dice_weight * (1 - softDice over valid)
 double compute(const Settings& s, bool with_dice, const spotflow_loss_io& io, Terms& terms) {
-    if (io.n_predictions != 1 || io.n_targets != 1 || !io.predictions[0] || !io.targets[0])
-        throw std::invalid_argument("expected one prediction and one target tensor, got " +
-                                    std::to_string(io.n_predictions) + " and " + std::to_string(io.n_targets));
-    const DLTensor& logits = *io.predictions[0];
-    check(logits, "predictions[0]", logits);
-    check(*io.targets[0], "targets[0]", logits);
-    if (io.mask) check(*io.mask, "mask", logits, true);
-    DLTensor* const grad_t = io.gradients ? io.gradients[0] : nullptr;
-    if (grad_t) check(*grad_t, "gradients[0]", logits);
-    const float* z = spotflow::TensorView<float>(logits).data();
-    const float* y = spotflow::TensorView<float>(*io.targets[0]).data();
-    float* grad = grad_t ? spotflow::TensorView<float>(*grad_t).mutable_data() : nullptr;
-    const int64_t n = spotflow::element_count(logits);
+    const spotflow::ElementwiseIo io_t = spotflow::elementwise_io(io);
+    const float* z = io_t.z;
+    const float* y = io_t.y;
+    float* grad = io_t.grad;
+    const int64_t n = io_t.n;
 
     // Pass 1: which elements count, the focal sum, the Dice sums.
     Terms t;
@@ -88,7 +70,7 @@ double compute(const Settings& s, bool with_dice, const spotflow_loss_io& io, Te
     lm::SoftDice dice;
     dice.smooth = s.dice_smooth;
     const auto valid = [&](int64_t i) {
-        return y[i] != -1.0f && (!io.mask || spotflow::element_as_double(*io.mask, i) != 0);
+        return y[i] != -1.0f && io_t.kept(i);
     };
     for (int64_t i = 0; i < n; ++i) {
         if (!valid(i)) continue;
