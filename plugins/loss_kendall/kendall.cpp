@@ -47,6 +47,14 @@ struct Term {
     double raw = 0, weighted = 0, s_used = 0;             // L_i, exp(-s_i) L_i, s_i of the last compute
     std::vector<std::pair<std::string, double>> sub;      // its own components, raw
     std::vector<std::string> sub_names;                   // "raw.<name>.<component>"
+    Term() = default;
+    Term(const Term&) = delete;
+    Term& operator=(const Term&) = delete;
+    // The sub-loss is the term's (host.h): destroyed with it, also when a
+    // later term's params make the Kendall constructor throw.
+    ~Term() {
+        if (inst.loss && inst.self) inst.loss->destroy(inst.self);
+    }
 };
 
 class Kendall {
@@ -78,7 +86,7 @@ public:
                 throw std::invalid_argument(where + ".loss: loss.kendall cannot weight itself");
             term->s = std::make_unique<Scalar>(s0);
             const std::string sub_params = t.value("params", nlohmann::json::object()).dump();
-            // The instance is ours from here (host.h): destroyed in ~Kendall.
+            // The instance is ours from here (host.h): destroyed by ~Term.
             terms_.push_back(std::move(term));
             Term& tm = *terms_.back();
             if (host->create_loss(host, tm.loss_id.c_str(), sub_params.c_str(), &tm.inst) != SPOTFLOW_OK || !tm.inst.loss ||
@@ -95,10 +103,6 @@ public:
             n_targets_ += tm.targets;
         }
         rebuild_names();
-    }
-    ~Kendall() {
-        for (auto& t : terms_)
-            if (t->inst.loss && t->inst.self) t->inst.loss->destroy(t->inst.self);
     }
     Kendall(const Kendall&) = delete;
     Kendall& operator=(const Kendall&) = delete;
