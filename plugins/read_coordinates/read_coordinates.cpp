@@ -21,6 +21,7 @@
 #include "spotflow/tensor.hpp"
 #include "spotflow_sim/particles.hpp"
 #include "tiffio/tiff_errors.hpp"
+#include "schema.json.hpp"
 
 namespace read_coordinates {
 
@@ -229,17 +230,7 @@ const spotflow_port_desc kOutputs[] = {
     {"coordinates", SPOTFLOW_TYPE_DETECTIONS, SPOTFLOW_DATA_TABLE, SPOTFLOW_PORT_OPTIONAL, "The centres: frame (= image index), x, y, image (name)"},
 };
 
-const char* const kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["images", "coordinates"],
-  "properties": {
-    "images": {"type": "string", "description": "The image folder (greyscale TIFF or PNG, all one size)."},
-    "coordinates": {"type": "string", "description": "coordinates.json: {\"image name\": [[x, y], ...], ...} (or [{\"x\": .., \"y\": ..}, ...]), pixel coordinates, x = column, centre of the top-left pixel (0, 0)."},
-    "radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 5.0, "description": "Radius of the disk drawn around each centre in the label mask, px."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 const spotflow_plugin_desc kDesc = {"read.coordinates", "1.0.0",
                                     "Reads an image folder and coordinates.json (seed 002) as images and disk label masks",

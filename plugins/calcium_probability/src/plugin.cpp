@@ -12,26 +12,14 @@
 #include "spotflow/node.hpp"
 #include "spotflow/plugin_error.hpp"
 #include "spotflow_tables/accumulator.hpp"
+#include "schema.json.hpp"
 
 namespace calcium_probability {
 namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "probability_column": {"type": "string", "default": "calcium_probability",
-      "description": "The tracks' column holding the per-point event probability in [0, 1] (detect.hybrid's)."},
-    "threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-      "description": "A point is active when its probability is at or above this (0.5: the sigmoid decision train.hybrid scores)."},
-    "min_frames": {"type": "integer", "minimum": 1, "default": 1, "description": "Fewest active frames in an event."},
-    "max_gap_frames": {"type": "integer", "minimum": 0, "default": 0,
-      "description": "Inactive or missing frames an event may bridge (0: any such frame ends it)."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct State {
     std::string column;

@@ -14,6 +14,7 @@
 #include "spotflow/node.hpp"
 #include "spotflow/params.hpp"
 #include "spotflow_csv/csv_writer.hpp"
+#include "classify.curation.json.hpp"
 
 #ifndef CURATION_DEFAULT_MODEL
 #define CURATION_DEFAULT_MODEL "curation_tracks_default.json"
@@ -25,18 +26,7 @@ namespace {
 using spotflow::ColumnType;
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "model_file": {"type": "string", "default": "", "x-spotflow-input-path": true, "description": "A model written by train.curation (best_model.json). Empty: the model input if connected, else the track model shipped with the plugin (curation_tracks_default.json beside the plugin library)."},
-    "id_column": {"type": "string", "default": "", "description": "The id column of the metrics table. Empty: the model's id column if the table has it, else the first of cluster_id, unit_id, unit_ids, track_id, id."},
-    "keep": {"type": "array", "items": {"type": "string"}, "default": ["good"], "description": "Predicted labels whose tracks the filtered tracks output keeps."},
-    "min_probability": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "A track is kept when the probabilities of the keep labels sum to at least this (0.5 with two classes: the predicted label); lower keeps more true tracks and more spurious ones."},
-    "predictions_file": {"type": "string", "default": "model_predictions.csv", "description": "One row per metrics row, in input order: id, prediction, probability. Empty: none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::classify_curation; // classify.curation.json
 
 class ClassifyNode {
 public:

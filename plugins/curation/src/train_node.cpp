@@ -18,6 +18,7 @@
 #include "spotflow/node.hpp"
 #include "spotflow/params.hpp"
 #include "spotflow_csv/csv_writer.hpp"
+#include "train.curation.json.hpp"
 
 namespace curation {
 namespace {
@@ -25,34 +26,7 @@ namespace {
 using spotflow::ColumnType;
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "id_column": {"type": "string", "default": "", "description": "The item id column, in both tables. Empty: the first of cluster_id, unit_id, unit_ids, track_id, id."},
-    "label_column": {"type": "string", "default": "", "description": "The label column of the labels table. Empty: the first of group, label, quality."},
-    "metric_names": {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": true, "default": [], "description": "The metrics to train on. Empty: every column of the metrics table but the id, the label and exclude_metrics."},
-    "exclude_metrics": {"type": "array", "items": {"type": "string"}, "default": [], "description": "Columns of the metrics table that are not metrics (with metric_names empty)."},
-    "imputation_strategies": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["median", "mean", "most_frequent"]}, "default": ["median", "mean", "most_frequent"], "description": "Imputers tried: a missing (NaN, empty, infinite) metric is filled with the training median, mean or most frequent value."},
-    "scaling_techniques": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["standard_scaler", "robust_scaler", "min_max_scaler"]}, "default": ["standard_scaler", "robust_scaler", "min_max_scaler"], "description": "Scalers tried: (x - mean)/sd, (x - median)/IQR, (x - min)/range."},
-    "classifiers": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": ["RandomForestClassifier", "GradientBoostingClassifier", "LogisticRegression", "MLPClassifier"]}, "default": ["RandomForestClassifier", "GradientBoostingClassifier", "LogisticRegression", "MLPClassifier"], "description": "Classifiers tried: XGBoost random forest, XGBoost gradient boosting, L2 logistic regression (Newton, scikit-learn's objective), LibTorch MLP."},
-    "n_iter": {"type": "integer", "minimum": 1, "maximum": 200, "default": 10, "description": "Random-search draws of each classifier's hyper-parameters, each scored by cross-validation."},
-    "folds": {"type": "integer", "minimum": 2, "maximum": 20, "default": 5, "description": "Stratified cross-validation folds on the training split."},
-    "test_size": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.2, "description": "Fraction of each class held out as the test split."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the split, the folds, the draws and the fits; -1: the run's seed for this node."},
-    "min_items": {"type": "integer", "minimum": 0, "default": 50, "description": "Fewer labelled items than this gives a warning (the seed's minimum)."},
-    "permutation_repeats": {"type": "integer", "minimum": 1, "default": 10, "description": "Shuffles per metric for the permutation importance."},
-    "metric_params": {"type": "object", "default": {}, "description": "How the metrics were computed (e.g. tracks.metrics' params), recorded in model_info.json."},
-    "model_file": {"type": "string", "default": "best_model.json", "description": "The best pipeline, one JSON file (classify.curation's model_file)."},
-    "accuracies_file": {"type": "string", "default": "model_accuracies.csv", "description": "Every configuration's test scores and best hyper-parameters."},
-    "info_file": {"type": "string", "default": "model_info.json", "description": "metric_params, requirements, label_conversion and the training's record."},
-    "training_data_file": {"type": "string", "default": "training_data.csv", "description": "The labelled items' metrics as trained on (before imputation)."},
-    "labels_file": {"type": "string", "default": "labels.csv", "description": "The labelled items' labels."},
-    "importance_file": {"type": "string", "default": "feature_importances.csv", "description": "Permutation importance of each metric for the best pipeline."},
-    "importance_figure": {"type": "string", "default": "feature_importances.png", "description": "Its bar chart; empty draws none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::train_curation; // train.curation.json
 
 struct Params {
     std::string id_column, label_column;

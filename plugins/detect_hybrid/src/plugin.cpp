@@ -23,6 +23,7 @@
 #include "spotflow_nn/hybrid.hpp"
 #include "spotflow_nn/training.hpp"
 #include "spotflow_nn/weights.hpp"
+#include "schema.json.hpp"
 
 namespace detect_hybrid {
 namespace {
@@ -30,21 +31,7 @@ namespace {
 using spotflow::PluginError;
 namespace nn = spotflow::nn;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["weights"],
-  "properties": {
-    "weights": {"type": "string", "minLength": 1, "description": "A hybrid weights file (train.hybrid's best_model.sfw)."},
-    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
-      "description": "A 3 x 3 local maximum of the detection probability at or above this is a detection."},
-    "baseline_adu": {"type": "number", "default": 100, "description": "Camera offset in ADU (both channels)."},
-    "e_per_adu": {"type": "number", "exclusiveMinimum": 0, "default": 0.5, "description": "Photo-electrons per ADU."},
-    "qe": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.9, "description": "Quantum efficiency."},
-    "em_gain": {"type": "number", "minimum": 1, "default": 1, "description": "EM gain (EMCCD); 1 for sCMOS."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 enum Port { kMovie = 0, kCalcium = 1 };
 

@@ -18,6 +18,7 @@
 #include "spotflow_tables/accumulator.hpp"
 #include "spotflow_tables/event_matching.hpp"
 #include "spotflow_tables/frame_matching.hpp"
+#include "schema.json.hpp"
 
 namespace eval_calcium {
 namespace {
@@ -26,23 +27,7 @@ using spotflow::PluginError;
 using spotflow::tables::TableAccumulator;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "gate_px": {"type": "number", "exclusiveMinimum": 0, "default": 3.0,
-      "description": "A detected event belongs to the true punctum nearest its x, y at onset within this distance; also the track-completeness and activity matching gate."},
-    "active_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
-      "description": "A true punctum-frame is active where its true dF/F0 is at least this fraction of the transient's peak (0.5: the half-maximum window)."},
-    "onset_tolerance_frames": {"type": "integer", "minimum": 0, "default": 2,
-      "description": "Event-level pairing: onsets at most this many frames apart (as eval.events)."},
-    "pixel_size_nm": {"type": "number", "exclusiveMinimum": 0, "default": 108,
-      "description": "Pixel size for the co-localisation error in nm (the seed's 108 nm)."},
-    "activity_column": {"type": "string", "default": "calcium_probability",
-      "description": "The column of the optional activity input that holds each detection's predicted calcium activity."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 const char* kPortNames[] = {"events", "truth_events", "truth", "tracks", "activity"};
 enum Port { kEvents, kTruthEvents, kTruth, kTracks, kActivity };

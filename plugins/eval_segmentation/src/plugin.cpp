@@ -20,6 +20,7 @@
 #include "spotflow/tensor.hpp"
 #include "spotflow_csv/csv_writer.hpp"
 #include "spotflow_seg/seg.hpp"
+#include "schema.json.hpp"
 
 namespace eval_segmentation {
 namespace {
@@ -27,21 +28,7 @@ namespace {
 using spotflow::PluginError;
 namespace sg = spotflow::seg;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Predicted foreground: probability >= threshold (mask_source threshold)."},
-    "mask_source": {"type": "string", "enum": ["threshold", "input"], "default": "threshold", "description": "The predicted mask: the probability thresholded, or the 'mask' input (segment.unet's mask)."},
-    "iou_thresholds": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "minItems": 1, "default": [0.5, 0.75, 0.9], "description": "IoU thresholds of the instance AP (columns ap_50, ap_75, ap_90)."},
-    "match_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 10, "description": "Particle matching: predicted and true object centres closer than this match (one to one, least total distance)."},
-    "min_object_px": {"type": "integer", "minimum": 1, "default": 1, "description": "Predicted components smaller than this are not objects (instance and particle scores)."},
-    "connectivity": {"type": "integer", "enum": [4, 8], "default": 8, "description": "Connectivity of the connected components (predicted objects, and true objects of a binary truth mask)."},
-    "file": {"type": "string", "default": "segmentation_metrics.csv", "description": "Per-image and overall scores as CSV; empty writes none."},
-    "summary_file": {"type": "string", "default": "segmentation_scores.json", "description": "The overall scores as JSON; empty writes none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Frame {
     int64_t w = 0, h = 0;

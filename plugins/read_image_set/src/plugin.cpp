@@ -17,6 +17,7 @@
 #include "spotflow_csv/csv_writer.hpp"
 #include "spotflow_imageset/imageset.hpp"
 #include "tiffio/image.hpp"
+#include "schema.json.hpp"
 
 namespace read_image_set {
 namespace {
@@ -24,24 +25,7 @@ namespace {
 using spotflow::PluginError;
 namespace is = spotflow::imageset;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["path"],
-  "properties": {
-    "path": {"type": "string", "description": "A manifest CSV (image_path, optional mask_path and split; paths relative to the CSV) or a folder: images/ + masks/<stem>_mask.tif, or TIFFs directly in it."},
-    "mask_kind": {"type": "string", "enum": ["auto", "binary", "labels"], "default": "auto", "description": "What masks must be: binary (0 and one other value), labels (0 and instance labels > 0), or either (auto). -1 marks ignored pixels in signed masks."},
-    "require_masks": {"type": "boolean", "default": false, "description": "Every image must have a mask (training, evaluation)."},
-    "min_size_px": {"type": "integer", "minimum": 1, "default": 16, "description": "Images smaller than this on a side are refused."},
-    "val_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0, "description": "Images without a split: this fraction to val (seeded shuffle)."},
-    "test_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0, "description": "Images without a split: this fraction to test."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the split shuffle; -1: the host's seed for this node."},
-    "splits_folder": {"type": "string", "default": "splits", "description": "Output subfolder of all.csv and the split CSVs (the seed's validate_dataset --output-dir); empty writes none."},
-    "emit_images": {"type": "boolean", "default": false, "description": "Emit each image on 'image' (float32 1 x H x W, frame_offset = index)."},
-    "emit_masks": {"type": "boolean", "default": false, "description": "Emit each mask on 'truth' (int32 labels 1 x H x W, frame_offset = index; binary masks as 0/1)."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 class Source {
 public:

@@ -18,25 +18,14 @@
 #include "spotflow/params.hpp"
 #include "spotflow/tensor.hpp"
 #include "spotflow_csv/csv_writer.hpp"
+#include "schema.json.hpp"
 
 namespace review_flag {
 namespace {
 
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "top_n": {"type": "integer", "minimum": 1, "default": 5, "description": "How many of the most uncertain images go to needs_correction.txt (the seed: the worst 5-10)."},
-    "low": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1, "description": "Pixels with p >= low (objects and faint candidates), dilated by band_px, are the region scored."},
-    "band_px": {"type": "integer", "minimum": 0, "maximum": 256, "default": 5, "description": "Dilation of the region, px (a square): the boundary band around the objects."},
-    "uncertain": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1, "description": "A pixel is uncertain when uncertain < p < 1 - uncertain (the uncertain_fraction column)."},
-    "file": {"type": "string", "default": "needs_correction.txt", "description": "The flagged stems, one per line, worst first."},
-    "scores_file": {"type": "string", "default": "review_scores.csv", "description": "Every image's rank and scores; empty writes none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Score {
     int64_t index = 0;

@@ -24,6 +24,7 @@
 #include "spotflow_nn/training.hpp"
 #include "spotflow_seg/seg.hpp"
 #include "tiffio/image.hpp"
+#include "schema.json.hpp"
 
 namespace segment_unet {
 namespace {
@@ -35,23 +36,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kDefaultWeights = "segment_unet_spheroids.sfw";
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "weights": {"type": "string", "default": "", "description": "Segmentation weights (train.unet's checkpoints/best_model.sfw). Empty: the spheroid weights shipped with the plugin (segment_unet_spheroids.sfw beside the library)."},
-    "tile_size": {"type": "integer", "minimum": 0, "default": 512, "description": "Tile side, px (rounded down to the U-Net's multiple, 8); 0: the whole image in one pass (refused above max_tile_pixels)."},
-    "margin": {"type": "integer", "minimum": -1, "default": -1, "description": "Px at a tile's inner edges with blending weight 0; -1: the U-Net's receptive radius, which makes tiled and whole-image prediction agree."},
-    "ramp": {"type": "integer", "minimum": 1, "default": 32, "description": "Px over which the blending window rises (raised cosine) after the margin."},
-    "max_tile_pixels": {"type": "integer", "minimum": 256, "default": 16777216, "description": "The largest single forward pass, px (memory: ~100 bytes per px)."},
-    "threshold": {"type": "number", "minimum": -1, "maximum": 1, "default": -1, "description": "Mask = probability >= threshold; -1: the weights file's threshold (0.5)."},
-    "min_object_px": {"type": "integer", "minimum": 1, "default": 20, "description": "Connected components (8-connected) smaller than this are not counted as objects in the summary (the mask keeps them)."},
-    "write_files": {"type": "boolean", "default": true, "description": "Write <stem>_prob.tif and <stem>_mask.tif per image."},
-    "folder": {"type": "string", "default": "", "description": "Output subfolder of the per-image files."},
-    "summary_file": {"type": "string", "default": "segmentation_summary.csv", "description": "The per-image table as CSV; empty writes none."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Params {
     std::string weights, folder, summary_file;

@@ -19,6 +19,7 @@
 #include "spotflow_imageset/imageset.hpp"
 #include "spotflow_sim/spheroids.hpp"
 #include "tiffio/image.hpp"
+#include "schema.json.hpp"
 
 namespace sim_spheroids {
 namespace {
@@ -26,26 +27,7 @@ namespace {
 using spotflow::PluginError;
 namespace is = spotflow::imageset;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "count": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 6, "description": "Images in the set (the seed: six labelled images)."},
-    "width": {"type": "integer", "minimum": 16, "maximum": 16384, "default": 1483, "description": "Image width, px (the seed's images: 1483 x 1481)."},
-    "height": {"type": "integer", "minimum": 16, "maximum": 16384, "default": 1481, "description": "Image height, px."},
-    "spheroids": {"type": "object", "default": {},
-      "description": "The generator's ranges, each a number or [lo, hi] drawn per image or spheroid: coverage, radius_px, irregularity, elongation, contrast, texture, texture_scale_px, core, edge_px, background, background_texture, illumination, noise, photons_per_count, debris_per_mpx; and min_gap_px. See the README for the defaults."},
-    "first_index": {"type": "integer", "minimum": 0, "default": 0, "description": "Index of the first image in the seed's stream: images first_index .. first_index + count - 1 (another set from the same seed)."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the set; -1: the host's seed for this node."},
-    "prefix": {"type": "string", "default": "spheroids", "description": "Image stems are <prefix>_<NNN>."},
-    "folder": {"type": "string", "default": "dataset", "description": "Output subfolder holding images/, masks/, the CSVs and dataset.json."},
-    "mask_format": {"type": "string", "enum": ["labels", "binary"], "default": "labels", "description": "Masks as uint16 instance labels (0 background, k spheroid k) or uint8 binary (0/255)."},
-    "val_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0, "description": "Fraction of the images in the val split (seeded shuffle); the rest train (minus test)."},
-    "test_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0, "description": "Fraction of the images in the test split."},
-    "emit_masks": {"type": "boolean", "default": false, "description": "Emit each truth mask (int32 labels, 1 x H x W, frame_offset = image index) on 'truth', for eval.segmentation."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Params {
     int64_t count, first_index;

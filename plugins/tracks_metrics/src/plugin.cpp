@@ -9,6 +9,7 @@
 #include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
 #include "spotflow/params.hpp"
+#include "schema.json.hpp"
 
 namespace tracks_metrics {
 namespace {
@@ -16,23 +17,7 @@ namespace {
 using spotflow::ColumnType;
 using spotflow::PluginError;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "max_lag": {"type": "integer", "minimum": 3, "default": 10, "description": "Largest MSD lag (frames) in the fit of the MSD exponent msd_alpha."},
-    "diffusion_lags": {"type": "integer", "minimum": 2, "default": 4, "description": "MSD lags 1..N in the linear fit of msd_diffusion (MSD = 4 D tau + offset)."},
-    "density_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 5, "description": "Radius of local_density: other tracks' points this close in the same frame."},
-    "width": {"type": "number", "minimum": 0, "default": 0, "description": "Image width in px for border_distance; 0: from the movie input, else from the largest x."},
-    "height": {"type": "number", "minimum": 0, "default": 0, "description": "Image height in px for border_distance; 0: from the movie input, else from the largest y."},
-    "break_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 10, "description": "Break metrics: another track ending (starting) this close to this one's start (end) ..."},
-    "break_frames": {"type": "integer", "minimum": 1, "default": 10, "description": "... and at most this many frames before (after) it."},
-    "gate_px": {"type": "number", "exclusiveMinimum": 0, "default": 5, "description": "Labels: eval.tracks' gate (epsilon) for the pairing and the per-frame point matching."},
-    "min_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Labels: a good track has at least this fraction of its points on its true track."},
-    "label_rule": {"enum": ["paired", "majority"], "default": "paired", "description": "Labels: 'paired', good = paired one-to-one with a true track by eval.tracks' pairing and mostly on it (a fragment beside the paired track is bad); 'majority', good = mostly on one true track."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 class Node {
 public:

@@ -33,6 +33,7 @@
 #include "spotflow_sim/simulator.hpp"
 #include "spotflow_sim/tracks.hpp"
 #include "spotflow_tables/frame_matching.hpp"
+#include "schema.json.hpp"
 
 namespace train_hybrid {
 namespace {
@@ -41,65 +42,7 @@ using spotflow::PluginError;
 using Clock = std::chrono::steady_clock;
 namespace nn = spotflow::nn;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "stage": {"type": "string", "enum": ["localisation", "joint"], "default": "localisation",
-      "description": "Seed 001's stage 1 (localisation only, puncta channel, loss.decode_gmm) or stage 2 (puncta + calcium, loss.kendall over the localisation and calcium losses)."},
-    "in_channels": {"type": "integer", "minimum": 0, "maximum": 2, "default": 0,
-      "description": "Input channels per frame; 0: 1 for stage localisation, 2 for joint."},
-    "network": {"type": "object", "default": {}, "description": "libs/nn HybridOptions overrides (base_channels 16, depth 4, frames 5, convs_per_level, calcium_convs_per_level, head_channels, scalings)."},
-    "simulation": {"type": "object", "default": {}, "description": "sim.tirf physics params overriding its defaults (camera, psf_sigma_px, diffusion, calcium_photons, calcium_sigma_px, ...)."},
-    "frame_size": {"type": "integer", "minimum": 16, "maximum": 256, "default": 32, "description": "Training frames are frame_size x frame_size px (a multiple of 2^depth)."},
-    "emitters_min": {"type": "integer", "minimum": 0, "default": 1},
-    "emitters_max": {"type": "integer", "minimum": 0, "default": 6},
-    "photons_min": {"type": "number", "exclusiveMinimum": 0, "default": 500},
-    "photons_max": {"type": "number", "exclusiveMinimum": 0, "default": 5000},
-    "background_min": {"type": "number", "minimum": 0, "default": 5},
-    "background_max": {"type": "number", "minimum": 0, "default": 30},
-    "calcium_event_rate": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.08,
-      "description": "Transient onsets per punctum per frame in training windows (the movie default 0.01 leaves too few positives to learn from; say so in the model card)."},
-    "burn_in_frames": {"type": "integer", "minimum": 0, "maximum": 100, "default": 10,
-      "description": "Frames simulated before each window, so windows start inside transients too."},
-    "calcium_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 1.5,
-      "description": "Calcium target: pixels within this distance of an active punctum are 1."},
-    "active_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
-      "description": "A punctum is calcium-active where its true dF/F0 >= this fraction of the transient's peak (eval.calcium's definition)."},
-    "iterations": {"type": "integer", "minimum": 1, "default": 600, "description": "Optimiser steps (seed: 20000 for stage 1, 30000 for stage 2 on a GPU; scaled to 2 CPU cores, see README)."},
-    "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Seed: 1e-3 stage 1, 1e-4 stage 2."},
-    "log_variance_learning_rate": {"type": "number", "minimum": 0, "default": 0,
-      "description": "Learning rate of Kendall's s_i (their own optimiser group, no weight decay); 0: learning_rate. Adam moves each s_i by about this much per step at most, so a scaled-down run needs it higher for s_i to settle."},
-    "schedule": {"type": "string", "enum": ["cosine", "constant"], "default": "cosine", "description": "Seed: cosine."},
-    "weight_decay": {"type": "number", "minimum": 0, "default": 1e-05},
-    "batch_size": {"type": "integer", "minimum": 1, "default": 4, "description": "Seed: 4 stage 1, 2 stage 2."},
-    "grad_clip_norm": {"type": "number", "minimum": 0, "default": 0.03},
-    "validate_every": {"type": "integer", "minimum": 1, "default": 100},
-    "validation_samples": {"type": "integer", "minimum": 1, "default": 32},
-    "checkpoint_every": {"type": "integer", "minimum": 0, "default": 0, "description": "Publish checkpoint_file every this many steps (0: never)."},
-    "detection_threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Validation: a local maximum (3 x 3) of the probability at or above this is a detection."},
-    "tolerance_px": {"type": "number", "exclusiveMinimum": 0, "default": 2.0, "description": "Validation matching tolerance, px."},
-    "localisation_loss_params": {"type": "object", "default": {"background_weight": 0.1},
-      "description": "loss.decode_gmm's params (count_weight is the seed's detection weight; the mixture term scores offsets and photons together, so the seed's separate offset 1 / photon 0.1 weights have no counterpart)."},
-    "calcium_loss": {"type": "string", "default": "loss.bce", "description": "The calcium term's loss plugin (loss.focal once available)."},
-    "calcium_loss_params": {"type": "object", "default": {"pos_weight": 5.0}},
-    "initial_log_variances": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2, "default": [0.0, 0.0],
-      "description": "Kendall s_1 (localisation), s_2 (calcium) at the start of stage joint."},
-    "pretrained_encoder": {"type": "string", "default": "", "description": "A hybrid weights file whose encoder starts this run (a 1-channel one goes into a 2-channel network)."},
-    "pretrained_localization": {"type": "string", "default": "", "description": "A hybrid weights file whose encoder and localisation decoder start this run (stage 1's best_model.sfw)."},
-    "checkpoint": {"type": "string", "default": "", "description": "A hybrid weights file of this very network to fine-tune (every tensor)."},
-    "freeze_encoder": {"type": "boolean", "default": false, "description": "Train the decoders only."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1},
-    "recipe": {"type": "string", "default": ""},
-    "best_model": {"type": "string", "default": "best_model.sfw"},
-    "final_model": {"type": "string", "default": "final_model.sfw"},
-    "checkpoint_file": {"type": "string", "default": "checkpoint.sfw"},
-    "metrics_file": {"type": "string", "default": "metrics.jsonl"},
-    "model_card": {"type": "string", "default": "model_card.json"},
-    "figure": {"type": "string", "default": "training.png", "description": "Loss components, scores and (stage joint) log sigma per validation."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Settings {
     bool joint = false;

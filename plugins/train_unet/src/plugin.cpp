@@ -34,6 +34,7 @@
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_seg/seg.hpp"
 #include "tiffio/image.hpp"
+#include "schema.json.hpp"
 
 namespace train_unet {
 namespace {
@@ -43,40 +44,7 @@ namespace nn = spotflow::nn;
 namespace is = spotflow::imageset;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "epochs": {"type": "integer", "minimum": 1, "default": 40, "description": "Epochs (the seed: 100; 40 finish on 2 cores in the time budget)."},
-    "patches_per_image": {"type": "integer", "minimum": 1, "default": 30, "description": "Random patches per training image per epoch (the seed: 30)."},
-    "patch_size": {"type": "integer", "minimum": 16, "maximum": 2048, "default": 256, "description": "Patch side, px (rounded down to the U-Net's multiple; at most the image)."},
-    "foreground_fraction": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5, "description": "Share of patches centred on a random foreground pixel (the rest uniform): objects at a few per cent coverage are seen often enough."},
-    "batch_size": {"type": "integer", "minimum": 1, "default": 4, "description": "Patches per step (the seed: 4)."},
-    "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Adam's initial learning rate (the seed: 1e-4 over 100 epochs on a GPU; 1e-3 for the shorter CPU default)."},
-    "weight_decay": {"type": "number", "minimum": 0, "default": 0, "description": "Adam's L2 weight decay."},
-    "plateau_factor": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.5, "description": "Reduce-on-plateau: the learning rate times this when the validation Dice has not improved for plateau_patience epochs."},
-    "plateau_patience": {"type": "integer", "minimum": 0, "default": 5, "description": "Reduce-on-plateau patience, in validations (epochs)."},
-    "min_lr_factor": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.01, "description": "Reduce-on-plateau never goes below learning_rate times this."},
-    "checkpoint_every": {"type": "integer", "minimum": 0, "default": 10, "description": "Write checkpoints/checkpoint_epoch_NNN.pt every this many epochs (the seed: 10-20); 0: none."},
-    "augment": {"type": "boolean", "default": true, "description": "Random flips, quarter turns and brightness/contrast per patch."},
-    "brightness": {"type": "number", "minimum": 0, "default": 0.2, "description": "Brightness offset uniform in +-this (normalised units: image sd)."},
-    "contrast": {"type": "number", "minimum": 1, "default": 1.25, "description": "Contrast gain log-uniform in [1/this, this]."},
-    "network": {"type": "object", "default": {}, "description": "U-Net options overriding the default (base_channels 8, depth 3, convs_per_level 2, relu, max_pool, batch norm): base_channels, depth, convs_per_level, activation, downsample, norm."},
-    "loss": {"type": "string", "default": "loss.bce", "description": "The loss plugin (logits against 0/1 targets, ignore mask)."},
-    "loss_params": {"type": "object", "default": {"pos_weight": 2.0}, "description": "Params of the loss plugin."},
-    "validation": {"type": "string", "enum": ["auto", "val", "train"], "default": "auto", "description": "Images scored each epoch: the val split (val), the training images (train: the seed's production setting), or val if there is one, else train (auto)."},
-    "max_validation_images": {"type": "integer", "minimum": 0, "default": 0, "description": "Score at most this many validation images (the first ones); 0: all."},
-    "tile_size": {"type": "integer", "minimum": 0, "default": 512, "description": "Validation prediction tile side (segment.unet's tile_size)."},
-    "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.5, "description": "Mask threshold for the Dice scores, stored in the weights."},
-    "init_weights": {"type": "string", "default": "", "description": "Start from these segmentation weights (a best_model.sfw: the flywheel's retraining); their network wins over 'network'."},
-    "resume": {"type": "string", "default": "", "description": "Continue the run of this checkpoint_epoch_NNN.pt (its .json beside it holds the history) exactly where it stopped."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the initial weights, patches and augmentation; -1: the host's seed for this node."},
-    "folder": {"type": "string", "default": "", "description": "Output subfolder of everything this node writes."},
-    "figure": {"type": "string", "default": "training_curves.png", "description": "The training-curve figure (loss, Dice, learning rate per epoch); empty draws none."},
-    "recipe": {"type": "string", "default": "", "description": "How this training was run, copied into the model card."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Settings {
     int64_t epochs, ppi, patch, batch, checkpoint_every, plateau_patience, max_val, tile;

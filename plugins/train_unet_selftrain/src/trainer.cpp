@@ -34,6 +34,7 @@
 #include "spotflow_nn/weights.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "spotflow_seg/seg.hpp"
+#include "schema.json.hpp"
 
 namespace unet_selftrain {
 
@@ -44,36 +45,7 @@ namespace seg = spotflow::seg;
 
 constexpr const char* kVersion = "1.0.0";
 
-const char* const kSchema = R"({
-  "$schema": "http://json-schema.org/draft-07/schema#",
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "initial_epochs": {"type": "integer", "minimum": 1, "default": 30, "description": "Epochs of supervised training on the labels (seed: 100; scaled to finish on 2 CPU cores)."},
-    "self_training_iterations": {"type": "integer", "minimum": 0, "default": 3, "description": "Rounds of pseudo-labelling and retraining (seed: 3)."},
-    "retrain_epochs": {"type": "integer", "minimum": 1, "default": 10, "description": "Epochs of each retraining round, continuing from the previous model (seed: 30)."},
-    "batch_size": {"type": "integer", "minimum": 1, "default": 16, "description": "Images per optimiser step (seed: 128 on two GPUs)."},
-    "learning_rate": {"type": "number", "exclusiveMinimum": 0, "default": 0.001, "description": "Adam learning rate (seed: 1e-3)."},
-    "weight_decay": {"type": "number", "minimum": 0, "default": 0, "description": "Adam weight decay."},
-    "seed": {"type": "integer", "minimum": -1, "default": -1, "description": "Seed of the split, initial weights, batches and augmentation; -1: the host's seed for this node."},
-    "pos_thresholds": {"type": "array", "items": {"type": "number"}, "default": [0.95, 0.93, 0.91],
-      "description": "Positive pseudo-label threshold of each round (probability above: 1); must fall from round to round. One per self-training iteration."},
-    "neg_thresholds": {"type": "array", "items": {"type": "number"}, "default": [0.05, 0.07, 0.09],
-      "description": "Negative pseudo-label threshold of each round (probability below: 0; between the two: -1 = ignore); must rise, and stay below the positive one."},
-    "adaptive_thresholds": {"type": "boolean", "default": true,
-      "description": "true: the schedule above, relaxed each round (seed 002); false: the first pair in every round (the ablation's static thresholds)."},
-    "loss": {"type": "string", "default": "loss.focal_dice", "description": "The loss plugin (loss.focal_dice, loss.focal, loss.bce)."},
-    "loss_params": {"type": "object", "default": {}, "description": "Params of the loss plugin (its defaults fill the rest)."},
-    "augment": {"type": "boolean", "default": true, "description": "Random flips, quarter turns (square images) and contrast/brightness changes per training image."},
-    "validation_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.1, "description": "Fraction of the images held out for validation (seed: 0.1), fixed for the whole run."},
-    "threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1, "default": 0.5, "description": "Probability at or above which a pixel is predicted foreground, for the scores."},
-    "match_radius_px": {"type": "number", "exclusiveMinimum": 0, "default": 3.0, "description": "Particle-level scores: a predicted blob centre matches a true particle centre closer than this."},
-    "min_blob_area": {"type": "integer", "minimum": 1, "default": 5, "description": "Particle-level scores: predicted blobs with fewer pixels are not counted."},
-    "network": {"type": "object", "default": {}, "description": "libs/nn U-Net options (base_channels, depth, convs_per_level, activation, downsample, norm); unset fields take this plugin's defaults (16, 2, 2, relu, max_pool, batch)."},
-    "figure_image": {"type": "integer", "minimum": 0, "default": 0, "description": "Which training image (index in the training split) the 4-panel figures show."},
-    "recipe": {"type": "string", "default": "", "description": "How this training was run (the command line), copied into the model cards."}
-  }
-})";
+constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 
 struct Settings {
     int64_t initial_epochs = 30, iterations = 3, retrain_epochs = 10, batch = 16, figure_image = 0, min_blob_area = 5;
