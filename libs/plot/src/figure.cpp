@@ -73,10 +73,34 @@ std::pair<double, double> padded(double lo, double hi, bool from_zero) {
     return {from_zero && lo == 0 ? 0 : lo - pad, hi + pad};
 }
 
+// A 1-2-5 tick step on x whose labels fit the viewport's width: PLplot's own
+// choice ignores the labels' length, so "800" and "1000" ran together in
+// narrow panels. 0 (PLplot's choice) when the axis has no numeric labels.
+double x_tick_step(double x0, double x1, const char* xopt) {
+    if (!std::strchr(xopt, 'n') || !(x1 > x0)) return 0;
+    PLFLT def = 0, ht = 0, sx0 = 0, sx1 = 0, sy0 = 0, sy1 = 0, vx0 = 0, vx1 = 0, vy0 = 0, vy1 = 0;
+    plgchr(&def, &ht);
+    plgspa(&sx0, &sx1, &sy0, &sy1);
+    plgvpd(&vx0, &vx1, &vy0, &vy1);
+    const double width_mm = (vx1 - vx0) * (sx1 - sx0);
+    const auto chars = [](double v) {
+        char buf[32];
+        return static_cast<double>(std::snprintf(buf, sizeof buf, "%g", v));
+    };
+    // A label's width (a digit is about 0.8 character heights) and a gap of two digits.
+    const double label_mm = 0.8 * ht * (std::max(chars(x0), chars(x1)) + 2);
+    const double fit = std::max(2.0, std::floor(width_mm / label_mm));
+    const double raw = (x1 - x0) / fit;
+    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    for (const double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * mag >= raw) return m * mag;
+    return 10 * mag;
+}
+
 void frame(const Axes& a, double x0, double x1, double y0, double y1, const char* xopt = "bcnst") {
     plwind(x0, x1, y0, y1);
     ink();
-    plbox(xopt, 0, 0, "bcnstv", 0, 0);
+    plbox(xopt, x_tick_step(x0, x1, xopt), 0, "bcnstv", 0, 0);
     pllab(a.xlabel.c_str(), a.ylabel.c_str(), a.title.c_str());
 }
 
@@ -99,7 +123,9 @@ std::pair<double, double> with_headroom(std::pair<double, double> y, size_t n) {
     plgspa(&sx0, &sx1, &sy0, &sy1);
     plgvpd(&vx0, &vx1, &vy0, &vy1);
     const double viewport_mm = (vy1 - vy0) * (sy1 - sy0);
-    const double legend_mm = ht * kLegendTextScale * (kLegendSpacing * static_cast<double>(n) + 1.0) + 0.03 * viewport_mm;
+    // 1.3: PLplot's rows come out taller than the text scale times the
+    // spacing (measured on the figures: legends reached into the data).
+    const double legend_mm = 1.3 * ht * kLegendTextScale * (kLegendSpacing * static_cast<double>(n) + 1.0) + 0.03 * viewport_mm;
     const double f = viewport_mm > 0 ? std::min(0.6, legend_mm / viewport_mm) : 0.3;
     y.second += (y.second - y.first) * f / (1 - f);
     return y;
