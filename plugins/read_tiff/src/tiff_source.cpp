@@ -207,6 +207,22 @@ void TiffSource::check_declared_size(int64_t page) const {
         throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares " + std::to_string(blocks) +
                                                    (tiled ? " tiles" : " strips") + " in a file of " +
                                                    std::to_string(file_size_) + " bytes (truncated or corrupt)");
+    if (tiled) {
+        // A tile larger than the page it tiles is legal, but its size is read
+        // from the file (a fuzzed 8 x 8 page declared 43 GB tiles) and the
+        // reader allocates one. Real tiles (16 to 1024 px a side) are within
+        // 4 pages or 1 MiB.
+        uint32_t tile_w = 0, tile_h = 0;
+        TIFFGetField(t, TIFFTAG_TILEWIDTH, &tile_w);
+        TIFFGetField(t, TIFFTAG_TILELENGTH, &tile_h);
+        const uint64_t tile_bytes = uint64_t{tile_w} * tile_h * (layout_.dtype.bits / 8);
+        const uint64_t bound = std::max<uint64_t>(uint64_t{1} << 20, 4 * static_cast<uint64_t>(layout_.frame_bytes()));
+        if (tile_bytes == 0 || tile_bytes > bound)
+            throw PluginError(SPOTFLOW_ERR_FORMAT, page_of(page, path_) + " declares tiles of " + std::to_string(tile_w) +
+                                                       " x " + std::to_string(tile_h) + " px (" + std::to_string(tile_bytes) +
+                                                       " bytes) for a page of " + std::to_string(layout_.width) + " x " +
+                                                       std::to_string(layout_.height) + " px (a corrupt header?)");
+    }
     uint64_t stored = 0;
     for (uint32_t i = 0; i < blocks; ++i) {
         const uint64_t off = TIFFGetStrileOffset(t, i);
