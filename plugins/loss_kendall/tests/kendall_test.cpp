@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_host.hpp"
 #include "plugin_harness.hpp"
 
 namespace {
@@ -37,26 +38,8 @@ PluginLibrary& gmm_lib() {
 
 // The fake host plus create_loss over the two sub-loss libraries (as the
 // real host: an unknown id is refused with a reason through set_error).
-struct KendallHost {
-    KendallHost() {
-        table = *fake.get();
-        table.create_loss = [](const spotflow_host* h, const char* id, const char* params,
-                               spotflow_loss_instance* out) -> spotflow_status {
-            const std::string name = id;
-            PluginLibrary* lib = name == "loss.bce" ? &bce_lib() : name == "loss.decode_gmm" ? &gmm_lib() : nullptr;
-            if (!lib) {
-                h->set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, ("unknown loss plugin '" + name + "'").c_str());
-                return SPOTFLOW_ERR_INVALID_ARGUMENT;
-            }
-            const auto& d = lib->plugin(id);
-            out->loss = d.loss;
-            out->self = d.loss->create(h, params);
-            out->abi = SPOTFLOW_ABI_VERSION_INIT;
-            return out->self ? SPOTFLOW_OK : SPOTFLOW_ERR_INVALID_ARGUMENT;
-        };
-    }
-    FakeHost fake;
-    spotflow_host table{};
+struct KendallHost : LossHost {
+    KendallHost() : LossHost({BCE_PLUGIN_PATH, GMM_PLUGIN_PATH}) {}
 };
 
 const char* const kBce = R"({"pos_weight": 2.0, "reduction": "mean"})";

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_host.hpp"
 #include "plugin_harness.hpp"
 
 namespace fs = std::filesystem;
@@ -17,26 +18,9 @@ using namespace spotflow::testing;
 
 namespace {
 
-PluginLibrary& loss_library() {
-    static PluginLibrary lib(LOSS_PLUGIN_PATH);
-    return lib;
-}
-
-// The fake host's table plus create_loss, which the harness leaves out.
-struct TrainHost {
-    explicit TrainHost(const fs::path& dir) : fake(dir) {
-        table = *fake.get();
-        table.create_loss = [](const spotflow_host* h, const char* id, const char* params,
-                               spotflow_loss_instance* out) -> spotflow_status {
-            const auto& d = loss_library().plugin(id);
-            out->loss = d.loss;
-            out->self = d.loss->create(h, params);
-            out->abi = SPOTFLOW_ABI_VERSION_INIT; // as a 1.1 host: the loss library's ABI (built with these headers)
-            return out->self ? SPOTFLOW_OK : SPOTFLOW_ERR_INVALID_ARGUMENT;
-        };
-    }
-    FakeHost fake;
-    spotflow_host table{};
+// The fake host plus create_loss over the loss library the test names.
+struct TrainHost : LossHost {
+    explicit TrainHost(const fs::path& dir) : LossHost({LOSS_PLUGIN_PATH}, dir) {}
 };
 
 nlohmann::json tiny_params() {

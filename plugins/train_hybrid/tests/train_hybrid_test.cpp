@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "loss_host.hpp"
 #include "plugin_harness.hpp"
 #include "plugin_params.hpp"
 
@@ -28,29 +29,9 @@ PluginLibrary& lib(const char* path) {
     return *l;
 }
 
-struct TrainHost {
-    explicit TrainHost(const fs::path& dir) : fake(dir) {
-        table = *fake.get();
-        table.create_loss = [](const spotflow_host* h, const char* id, const char* params,
-                               spotflow_loss_instance* out) -> spotflow_status {
-            const std::string name = id;
-            const char* path = name == "loss.decode_gmm" ? GMM_PLUGIN_PATH
-                               : name == "loss.bce"      ? BCE_PLUGIN_PATH
-                               : name == "loss.kendall"  ? KENDALL_PLUGIN_PATH
-                                                         : nullptr;
-            if (!path) {
-                h->set_error(h, SPOTFLOW_ERR_INVALID_ARGUMENT, ("unknown loss plugin '" + name + "'").c_str());
-                return SPOTFLOW_ERR_INVALID_ARGUMENT;
-            }
-            const auto& d = lib(path).plugin(id);
-            out->loss = d.loss;
-            out->self = d.loss->create(h, params);
-            out->abi = SPOTFLOW_ABI_VERSION_INIT;
-            return out->self ? SPOTFLOW_OK : SPOTFLOW_ERR_INVALID_ARGUMENT;
-        };
-    }
-    FakeHost fake;
-    spotflow_host table{};
+// The fake host plus create_loss over the three loss libraries train.hybrid uses.
+struct TrainHost : LossHost {
+    explicit TrainHost(const fs::path& dir) : LossHost({GMM_PLUGIN_PATH, BCE_PLUGIN_PATH, KENDALL_PLUGIN_PATH}, dir) {}
 };
 
 class TrainHybrid : public ::testing::Test {
