@@ -35,11 +35,13 @@ std::vector<MlpLayer> train_mlp(const Matrix& x, const std::vector<int>& y, int 
     std::vector<int64_t> y64(y.begin(), y.end());
     const torch::Tensor yt = torch::tensor(y64, torch::kInt64);
     // Full-batch L-BFGS with a strong-Wolfe line search (scikit-learn's
-    // solver "lbfgs", the one it recommends for small data sets).
+    // solver "lbfgs", the one it recommends for small data sets). It stops
+    // when the largest gradient component is below 1e-4, scikit-learn's
+    // default `tol`, which it passes to scipy as `gtol`.
     torch::optim::LBFGS opt(params, torch::optim::LBFGSOptions(1)
                                         .max_iter(max_iter)
                                         .max_eval(max_iter * 5 / 4)
-                                        .tolerance_grad(1e-5)
+                                        .tolerance_grad(1e-4)
                                         .tolerance_change(1e-9)
                                         .history_size(10)
                                         .line_search_fn("strong_wolfe"));
