@@ -52,6 +52,7 @@ def crlb_var(n, b, s):
 
 
 CACHE = {}
+BINS = [(3, 4, "3-4"), (4, 6, "4-6"), (6, 10, "6-10")]
 
 
 def score(det, truth, sim):
@@ -68,6 +69,13 @@ def score(det, truth, sim):
         tby.setdefault(int(r["frame"]), []).append((float(r["x"]), float(r["y"]), float(r["photons"])))
     tp = fp = fn = 0
     acc = {"isolated": [0.0, 0.0, 0], "neighbour": [0.0, 0.0, 0], "all": [0.0, 0.0, 0]}
+    # The neighbour error by the true distance to the nearest other punctum,
+    # and whether that neighbour was detected too (resolved) or not.
+    for b in BINS:
+        for r in ("resolved", "unresolved"):
+            acc["%s %s" % (b[2], r)] = [0.0, 0.0, 0]
+    missed = {b[2]: [0, 0] for b in BINS}  # [truths, missed]
+    close2 = [0, 0]  # detections with another detection < 2 px: [puncta-frames with two, detections]
     for f in set(by_f) | set(tby):
         D = by_f.get(f, [])
         T = tby.get(f, [])
@@ -79,19 +87,33 @@ def score(det, truth, sim):
                     pairs.append((d, i, j))
         pairs.sort()
         ud, ut = set(), set()
+        match = {}
         for d, i, j in pairs:
             if i in ud or j in ut:
                 continue
             ud.add(i); ut.add(j)
+            match[j] = i
+        for j, (tx, ty, _) in enumerate(T):
+            nn = min([(math.hypot(tx - ox, ty - oy), k) for k, (ox, oy, _) in enumerate(T) if k != j] or [(1e9, -1)])
+            for lo, hi, b in BINS:
+                if lo <= nn[0] < hi:
+                    missed[b][0] += 1
+                    missed[b][1] += j not in match
+        for i, (x, y) in enumerate(D):
+            close2[1] += 1
+            if i in ud and any(k != i and math.hypot(x - ox, y - oy) < 2 for k, (ox, oy) in enumerate(D)):
+                close2[0] += 1
+        for j, i in match.items():
             tx, ty, ph = T[j]
-            nn = min([math.hypot(tx - ox, ty - oy) for k, (ox, oy, _) in enumerate(T) if k != j] or [1e9])
+            nn, kn = min([(math.hypot(tx - ox, ty - oy), k) for k, (ox, oy, _) in enumerate(T) if k != j] or [(1e9, -1)])
             cls = "isolated" if nn > 10 else ("neighbour" if nn >= 3 else None)
+            binned = ["%s %s" % (b, "resolved" if kn in match else "unresolved") for lo, hi, b in BINS if lo <= nn < hi]
             dx, dy = D[i][0] - tx, D[i][1] - ty
             key = round(ph * qe)
             if key not in CACHE:
                 CACHE[key] = crlb_var(max(ph * qe, 1), bg, s)
             v = CACHE[key] * excess
-            for c in ([cls] if cls else []) + ["all"]:
+            for c in ([cls] if cls else []) + ["all"] + binned:
                 acc[c][0] += dx * dx + dy * dy
                 acc[c][1] += 2 * v
                 acc[c][2] += 1
@@ -100,7 +122,8 @@ def score(det, truth, sim):
         fn += len(T) - len(ut)
     p = tp / max(tp + fp, 1)
     r = tp / max(tp + fn, 1)
-    out = {"tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": 2 * p * r / max(p + r, 1e-12)}
+    out = {"missed_by_bin": {b: (round(m / max(n, 1), 3), n) for b, (n, m) in missed.items()},
+           "matched_with_a_detection_within_2px": close2[0], "tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": 2 * p * r / max(p + r, 1e-12)}
     for c, (se, cv, n) in acc.items():
         out[c] = {"n": n, "rmse_over_crlb": math.sqrt(se / cv) if n else None,
                   "crlb_px": math.sqrt(cv / 2 / n) if n else None}
@@ -131,6 +154,10 @@ def main():
                               "recall": round(sc["recall"], 4),
                               "rmse/crlb": {c: (round(sc[c]["rmse_over_crlb"], 3) if sc[c]["n"] else None, sc[c]["n"])
                                             for c in ("all", "isolated", "neighbour")},
+                              "by_distance": {c: (round(sc[c]["rmse_over_crlb"], 2) if sc[c]["n"] else None, sc[c]["n"])
+                                              for c in sc if c[0].isdigit() and " " in c},
+                              "missed_by_bin": sc["missed_by_bin"],
+                              "split_suspects": sc["matched_with_a_detection_within_2px"],
                               "crlb_px": round(sc["all"]["crlb_px"] or 0, 4),
                               "detect_fps": round(frames / max(node["busy_seconds"], 1e-9), 1),
                               "camera": node.get("camera"), "sigma": node.get("psf_sigma_px"),
