@@ -12,17 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "tracks_table.hpp"
 
 namespace fs = std::filesystem;
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 
 namespace {
 
-struct Row {
-    int64_t frame;
-    double x, y;
-    std::optional<int64_t> track_id;
-};
+using Row = spotflow::testing::TrackPoint; // frame, x, y, track
 
 // Track `id` on frames [f0, f1] at (x0 + f - f0, y0).
 std::vector<Row> line(int64_t id, int64_t f0, int64_t f1, double x0, double y0) {
@@ -37,24 +34,7 @@ std::vector<Row> operator+(std::vector<Row> a, const std::vector<Row>& b) {
 }
 
 std::unique_ptr<OwnedPacket> table(const std::vector<Row>& rows, bool with_track_id = true) {
-    TableBuilder b;
-    const size_t f = b.add_column("frame", ColumnType::Int64);
-    const size_t x = b.add_column("x", ColumnType::Float64);
-    const size_t y = b.add_column("y", ColumnType::Float64);
-    const size_t id = with_track_id ? b.add_column("track_id", ColumnType::Int64) : 0;
-    for (const Row& r : rows) {
-        b.append_int(f, r.frame);
-        b.append_double(x, r.x);
-        b.append_double(y, r.y);
-        if (!with_track_id) continue;
-        if (r.track_id) b.append_int(id, *r.track_id);
-        else b.append_null(id);
-    }
-    auto p = std::make_unique<OwnedPacket>();
-    p->p.kind = SPOTFLOW_DATA_TABLE;
-    p->p.info.total_frames = -1;
-    b.finish(&p->p.schema, &p->p.array);
-    return p;
+    return spotflow::testing::tracks_packet(rows, {.track_id = with_track_id});
 }
 
 std::string read_file(const fs::path& path) {

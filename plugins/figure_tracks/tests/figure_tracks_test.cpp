@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "tracks_table.hpp"
 #include "overlay_drawing.hpp"
 #include "spotflow_plot/plot.hpp"
 #include "test_dir.hpp"
@@ -47,21 +48,9 @@ std::unique_ptr<OwnedPacket> movie_chunk(int64_t first, std::vector<uint16_t> pi
 }
 
 std::unique_ptr<OwnedPacket> tracks(const std::vector<std::array<double, 4>>& rows) { // frame, x, y, id
-    TableBuilder b;
-    const auto f = b.add_column("frame", ColumnType::Int64);
-    const auto x = b.add_column("x", ColumnType::Float64);
-    const auto y = b.add_column("y", ColumnType::Float64);
-    const auto id = b.add_column("track_id", ColumnType::Int64);
-    for (const auto& r : rows) {
-        b.append_int(f, static_cast<int64_t>(r[0]));
-        b.append_double(x, r[1]);
-        b.append_double(y, r[2]);
-        b.append_int(id, static_cast<int64_t>(r[3]));
-    }
-    auto p = std::make_unique<OwnedPacket>();
-    p->p.kind = SPOTFLOW_DATA_TABLE;
-    b.finish(&p->p.schema, &p->p.array);
-    return p;
+    std::vector<spotflow::testing::TrackPoint> points;
+    for (const auto& r : rows) points.push_back({static_cast<int64_t>(r[0]), r[1], r[2], static_cast<int64_t>(r[3])});
+    return spotflow::testing::tracks_packet(points);
 }
 
 int spread(spotflow::plot::Rgb c) { return std::max({c.r, c.g, c.b}) - std::min({c.r, c.g, c.b}); }

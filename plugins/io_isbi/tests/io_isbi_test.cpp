@@ -12,6 +12,7 @@
 #include <pugixml.hpp>
 
 #include "plugin_harness.hpp"
+#include "tracks_table.hpp"
 #include "test_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -56,25 +57,12 @@ protected:
     PluginLibrary lib{PLUGIN_PATH};
 };
 
+// The points as a tracks table; with_gap_row adds a frame the first track bridges (no position).
 std::unique_ptr<OwnedPacket> tracks_packet(const std::vector<Point>& points, bool with_gap_row) {
-    TableBuilder b;
-    const auto f = b.add_column("frame", ColumnType::Int64);
-    const auto x = b.add_column("x", ColumnType::Float64);
-    const auto y = b.add_column("y", ColumnType::Float64);
-    const auto id = b.add_column("track_id", ColumnType::Int64);
-    for (const Point& p : points) {
-        b.append_int(f, p.frame);
-        b.append_double(x, p.x);
-        b.append_double(y, p.y);
-        b.append_int(id, p.track);
-    }
-    if (with_gap_row) { // a frame a track bridges: no position
-        b.append_int(f, 99), b.append_null(x), b.append_null(y), b.append_int(id, points.front().track);
-    }
-    auto p = std::make_unique<OwnedPacket>();
-    p->p.kind = SPOTFLOW_DATA_TABLE;
-    b.finish(&p->p.schema, &p->p.array);
-    return p;
+    std::vector<TrackPoint> rows;
+    for (const Point& p : points) rows.push_back({p.frame, p.x, p.y, p.track});
+    if (with_gap_row) rows.push_back({99, std::nullopt, std::nullopt, points.front().track});
+    return spotflow::testing::tracks_packet(rows);
 }
 
 TEST_F(IoIsbi, DescribesReaderAndWriter) {
@@ -227,14 +215,7 @@ TEST_F(IoIsbi, WriterRefusesTwoPointsInOneFrameAndMissingColumns) {
     EXPECT_EQ(host.error, "track 8 has two points in frame 3");
 
     NodeRunner other(lib.plugin("write.isbi_xml"), host, R"({"file": "u.xml", "snr": "", "density": "", "scenario": ""})");
-    TableBuilder b;
-    b.add_column("frame", ColumnType::Int64);
-    b.add_column("x", ColumnType::Float64);
-    b.add_column("y", ColumnType::Float64);
-    OwnedPacket packet;
-    packet.p.kind = SPOTFLOW_DATA_TABLE;
-    b.finish(&packet.p.schema, &packet.p.array);
-    EXPECT_EQ(other.process(0, packet.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(other.process(0, spotflow::testing::tracks_packet({}, {.track_id = false})->p), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.error, "tracks table: table has no column 'track_id'");
 }
 

@@ -8,30 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "plugin_harness.hpp"
+#include "loss_fixture.hpp"
 
 namespace {
 
-using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
-using Tensor = std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)>;
+using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView, the loss fixture
 
-template <class T> Tensor tensor(std::vector<int64_t> shape, std::vector<T> data) {
-    return Tensor(spotflow::make_tensor<T>(std::move(shape), std::move(data)), spotflow::release_tensor);
-}
-
-class Bce : public ::testing::Test {
+class Bce : public LossFixture {
 protected:
-    void SetUp() override { make(R"({"pos_weight": 2.0, "reduction": "mean"})"); }
-    void TearDown() override {
-        if (self) vt->destroy(self);
-    }
-    void make(const std::string& params) {
-        if (self) vt->destroy(self);
-        self = vt->create(host.get(), params.c_str());
-        ASSERT_NE(self, nullptr) << host.error;
-    }
-    // The loss for logits z and targets y, with an optional mask and
-    // gradient; returns the status, the loss in *loss.
+    Bce() : LossFixture(PLUGIN_PATH, "loss.bce", R"({"pos_weight": 2.0, "reduction": "mean"})") {}
     spotflow_status run(const DLManagedTensor* z, const DLManagedTensor* y, double* loss,
                         const DLManagedTensor* mask = nullptr, DLManagedTensor* grad = nullptr) {
         const DLTensor* preds[] = {&z->dl_tensor};
@@ -45,12 +30,6 @@ protected:
         EXPECT_EQ(run(z.get(), y.get(), &loss, mask), SPOTFLOW_OK) << host.error;
         return loss;
     }
-
-    PluginLibrary lib{PLUGIN_PATH};
-    const spotflow_plugin_desc& desc = lib.plugin("loss.bce");
-    const spotflow_loss_vtable* vt = desc.loss;
-    FakeHost host;
-    void* self = nullptr;
 };
 
 TEST_F(Bce, DescriptorIsALossWithoutPorts) {

@@ -8,29 +8,15 @@
 #include <string>
 #include <vector>
 
-#include "plugin_harness.hpp"
+#include "loss_fixture.hpp"
 
 namespace {
 
-using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
-using Tensor = std::unique_ptr<DLManagedTensor, void (*)(DLManagedTensor*)>;
+using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView, the loss fixture
 
-Tensor tensor(std::vector<int64_t> shape, std::vector<float> data) {
-    return Tensor(spotflow::make_tensor<float>(std::move(shape), std::move(data)), spotflow::release_tensor);
-}
-Tensor zeros(std::vector<int64_t> shape) { return Tensor(spotflow::make_tensor<float>(std::move(shape)), spotflow::release_tensor); }
-
-class Gmm : public ::testing::Test {
+class Gmm : public LossFixture {
 protected:
-    void SetUp() override { make("{}"); }
-    void TearDown() override {
-        if (self) vt->destroy(self);
-    }
-    void make(const std::string& params) {
-        if (self) vt->destroy(self);
-        self = vt->create(host.get(), params.c_str());
-        ASSERT_NE(self, nullptr) << host.error;
-    }
+    Gmm() : LossFixture(PLUGIN_PATH, "loss.decode_gmm", "{}") {}
     spotflow_status run(const Tensor& pred, const Tensor& em, const Tensor* bg, double* loss, DLManagedTensor* grad = nullptr) {
         const DLTensor* preds[] = {&pred->dl_tensor};
         const DLTensor* targets[] = {&em->dl_tensor, bg ? &(*bg)->dl_tensor : nullptr};
@@ -38,12 +24,6 @@ protected:
         const spotflow_loss_io io{preds, targets, 1, bg ? 2 : 1, nullptr, grad ? grads : nullptr};
         return vt->compute(self, &io, loss);
     }
-
-    PluginLibrary lib{PLUGIN_PATH};
-    const spotflow_plugin_desc& desc = lib.plugin("loss.decode_gmm");
-    const spotflow_loss_vtable* vt = desc.loss;
-    FakeHost host;
-    void* self = nullptr;
 };
 
 // Random but valid network outputs: B x 8 x H x W.

@@ -4,40 +4,19 @@
 
 #include "metrics.hpp"
 #include "plugin_harness.hpp"
+#include "tracks_table.hpp"
 
 using namespace spotflow::testing;
 using spotflow::tables::TableAccumulator;
 
 namespace {
 
-struct Row {
-    int64_t frame;
-    double x, y;
-    int64_t track;
-};
+using Row = spotflow::testing::TrackPoint; // frame, x, y, track
 
-std::unique_ptr<OwnedPacket> table(const std::vector<Row>& rows) {
-    TableBuilder b;
-    const auto f = b.add_column("frame", ColumnType::Int64);
-    const auto x = b.add_column("x", ColumnType::Float64);
-    const auto y = b.add_column("y", ColumnType::Float64);
-    const auto id = b.add_column("track_id", ColumnType::Int64);
-    for (const Row& r : rows) {
-        b.append_int(f, r.frame);
-        b.append_double(x, r.x);
-        b.append_double(y, r.y);
-        b.append_int(id, r.track);
-    }
-    auto p = std::make_unique<OwnedPacket>();
-    p->p.kind = SPOTFLOW_DATA_TABLE;
-    p->p.info.total_frames = -1;
-    b.finish(&p->p.schema, &p->p.array);
-    return p;
-}
 
 TableAccumulator accumulate(const std::vector<Row>& rows) {
     TableAccumulator a;
-    const auto p = table(rows);
+    const auto p = spotflow::testing::tracks_packet(rows);
     a.append(p->p.schema, p->p.array);
     return a;
 }
@@ -119,8 +98,8 @@ TEST(TracksMetrics, PluginEmitsMetricsAndLabels) {
                         "gate_px": 5, "min_fraction": 0.5, "label_rule": "paired"})");
     ASSERT_TRUE(node.created()) << host.error;
     std::vector<Row> rows = {{0, 1, 1, 5}, {1, 2, 1, 5}, {2, 3, 1, 5}};
-    ASSERT_EQ(node.process(0, table(rows)->p), SPOTFLOW_OK) << host.error;
-    ASSERT_EQ(node.process(1, table(rows)->p), SPOTFLOW_OK) << host.error;
+    ASSERT_EQ(node.process(0, spotflow::testing::tracks_packet(rows)->p), SPOTFLOW_OK) << host.error;
+    ASSERT_EQ(node.process(1, spotflow::testing::tracks_packet(rows)->p), SPOTFLOW_OK) << host.error;
     ASSERT_EQ(node.finish(), SPOTFLOW_OK) << host.error;
     ASSERT_EQ(node.emitted.size(), 2u);
     const TableView m = node.emitted[0]->table();
@@ -137,7 +116,7 @@ TEST(TracksMetrics, TwoPointsOfATrackInOneFrameAreAnError) {
     NodeRunner node(lib.plugin("tracks.metrics"), host,
                     R"({"max_lag": 10, "diffusion_lags": 4, "density_radius_px": 5, "width": 0, "height": 0, "break_radius_px": 10, "break_frames": 10,
                         "gate_px": 5, "min_fraction": 0.5, "label_rule": "paired"})");
-    ASSERT_EQ(node.process(0, table({{0, 1, 1, 5}, {0, 2, 1, 5}})->p), SPOTFLOW_OK);
+    ASSERT_EQ(node.process(0, spotflow::testing::tracks_packet({{0, 1, 1, 5}, {0, 2, 1, 5}})->p), SPOTFLOW_OK);
     EXPECT_NE(node.finish(), SPOTFLOW_OK);
     EXPECT_EQ(host.error, "tracks: track 5 has two points in frame 0");
 }

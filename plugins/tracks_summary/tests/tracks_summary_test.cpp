@@ -8,36 +8,19 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_harness.hpp"
+#include "tracks_table.hpp"
 
 using namespace spotflow::testing; // the harness, ColumnType, TableBuilder, TableView
 
 namespace {
 
-struct Row {
-    int64_t frame;
-    std::optional<double> x, y;
-    int64_t track;
-};
+using Row = spotflow::testing::TrackPoint; // frame, x, y, track
 
 std::unique_ptr<OwnedPacket> batch(const std::vector<Row>& rows, double frame_interval_s = 0) {
-    TableBuilder b;
-    const auto f = b.add_column("frame", ColumnType::Int64);
-    const auto x = b.add_column("x", ColumnType::Float64);
-    const auto y = b.add_column("y", ColumnType::Float64);
-    const auto id = b.add_column("track_id", ColumnType::Int64);
-    for (const Row& r : rows) {
-        b.append_int(f, r.frame);
-        r.x ? b.append_double(x, *r.x) : b.append_null(x);
-        r.y ? b.append_double(y, *r.y) : b.append_null(y);
-        b.append_int(id, r.track);
-    }
-    auto p = std::make_unique<OwnedPacket>();
-    p->p.kind = SPOTFLOW_DATA_TABLE;
-    p->p.info.total_frames = -1;
-    p->p.info.frame_interval_s = frame_interval_s;
-    b.finish(&p->p.schema, &p->p.array);
-    return p;
+    return spotflow::testing::tracks_packet(rows, {.frame_interval_s = frame_interval_s});
 }
+
+std::unique_ptr<OwnedPacket> batch_without_track_id() { return spotflow::testing::tracks_packet({}, {.track_id = false}); }
 
 class TracksSummary : public ::testing::Test {
 protected:
@@ -131,26 +114,9 @@ TEST_F(TracksSummary, EmptyStreamGivesAnEmptyTable) {
 
 TEST_F(TracksSummary, NamesMissingColumnsAndIds) {
     NodeRunner node(desc, host, R"({"frame_interval_s": 0})");
-    TableBuilder b;
-    b.add_column("frame", ColumnType::Int64);
-    b.add_column("x", ColumnType::Float64);
-    b.add_column("y", ColumnType::Float64);
-    OwnedPacket p;
-    p.p.kind = SPOTFLOW_DATA_TABLE;
-    b.finish(&p.p.schema, &p.p.array);
-    EXPECT_EQ(node.process(0, p.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(node.process(0, batch_without_track_id()->p), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.error, "tracks table: table has no column 'track_id'");
-
-    TableBuilder c;
-    const auto f = c.add_column("frame", ColumnType::Int64);
-    const auto x = c.add_column("x", ColumnType::Float64);
-    const auto y = c.add_column("y", ColumnType::Float64);
-    const auto id = c.add_column("track_id", ColumnType::Int64);
-    c.append_int(f, 0), c.append_double(x, 1), c.append_double(y, 1), c.append_null(id);
-    OwnedPacket q;
-    q.p.kind = SPOTFLOW_DATA_TABLE;
-    c.finish(&q.p.schema, &q.p.array);
-    EXPECT_EQ(node.process(0, q.p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(node.process(0, batch({{0, 1.0, 1.0, std::nullopt}})->p), SPOTFLOW_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(host.error, "tracks row 0 has no track_id");
 }
 

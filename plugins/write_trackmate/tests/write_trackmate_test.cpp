@@ -14,6 +14,7 @@
 #include <pugixml.hpp>
 
 #include "plugin_harness.hpp"
+#include "tracks_table.hpp"
 #include "test_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -47,13 +48,7 @@ std::unique_ptr<OwnedPacket> batch(const std::vector<Row>& rows, bool extras, do
         }
         b.append_int(id, r.track);
     }
-    auto packet = std::make_unique<OwnedPacket>();
-    packet->p.kind = SPOTFLOW_DATA_TABLE;
-    packet->p.info.total_frames = -1;
-    packet->p.info.pixel_size_nm = pixel_nm;
-    packet->p.info.frame_interval_s = dt;
-    b.finish(&packet->p.schema, &packet->p.array);
-    return packet;
+    return table_packet(b, pixel_nm, dt);
 }
 
 // What a TrackMate file holds, read back the way TmXmlReader does.
@@ -396,10 +391,7 @@ TEST_F(WriteTrackmate, ColumnNamesBecomeSafeUniqueKeys) {
         for (size_t k = 0; k < cols.size(); ++k) b.append_int(cols[k], 100 * r + static_cast<int64_t>(k));
     }
     std::vector<std::unique_ptr<OwnedPacket>> batches;
-    batches.push_back(std::make_unique<OwnedPacket>());
-    batches[0]->p.kind = SPOTFLOW_DATA_TABLE;
-    batches[0]->p.info.total_frames = -1;
-    b.finish(&batches[0]->p.schema, &batches[0]->p.array);
+    batches.push_back(table_packet(b));
 
     pugi::xml_document doc;
     run(batches, doc); // xmllint included
