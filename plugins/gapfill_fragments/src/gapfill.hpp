@@ -23,6 +23,14 @@ struct Options {
     // 2 r^2 / (s^2 (dt + dt^2 / span)), r the miss of the prediction and
     // span the frames the velocity was measured over (its own noise).
     bool directed = true;
+    // Compare each join with its alternative, the end being a death and the
+    // start an unrelated birth: a join is taken only when the start is more
+    // likely under the end's motion (a Gaussian of the cost's variance, with
+    // the gap length uniform over 1..max_gap + 1) than under the density of
+    // fragment starts per px^2 per frame, learnt from the fragments
+    // themselves (start_density). Sparse movies keep the plain gate; dense
+    // ones refuse long, far joins that any of many births would explain.
+    bool birth_test = true;
 };
 
 struct Fragment {
@@ -41,5 +49,10 @@ std::vector<int64_t> join(const std::vector<Fragment>& fragments, const Options&
 // The mean squared displacement per frame of consecutive points within the
 // fragments (the s^2 that normalises join costs); 1 if there are none.
 double mean_step_variance(const std::vector<Fragment>& fragments);
+
+// Fragment starts after the first frame of the data, per px^2 of the
+// points' bounding box per frame of their span; 0 (not learnt: the birth
+// test is off) with fewer than 20 such starts.
+double start_density(const std::vector<Fragment>& fragments);
 
 } // namespace gapfill

@@ -42,6 +42,7 @@ Filler make_state(const spotflow_host* host, const char* params_json) {
     o.velocity_points = p.at("velocity_points");
     o.intensity_weight = p.at("intensity_weight");
     o.directed = p.value("directed", true);
+    o.birth_test = p.value("birth_test", true);
     return Filler{host, o, p.value("fill_gaps", "none") == "linear", p.at("figure"), {}};
 }
 

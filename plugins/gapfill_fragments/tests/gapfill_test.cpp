@@ -55,6 +55,50 @@ TEST(GapFill, GlobalAssignmentPairsEachEndWithItsOwnContinuation) {
     EXPECT_EQ(next[1], 3);
 }
 
+// The birth test. Fragment 0 ends at frame 9; fragment 1 starts 21 frames
+// later 7.2 px away across the drift (Brownian cost 2 d^2 / (s^2 dt) = 8,
+// s^2 = 0.61 px^2 from the pieces' steps: inside the gate 13.8); fragment 2
+// continues fragment 3 after a 2-frame gap 1 px away. Two long fragments
+// far apart set the area to 500 x 500 px over 41 frames. With 2 starts
+// after frame 0 (fewer than 20) the density is not learnt and both joins
+// are taken; with 30 more starts it is 32 / (501 501.6 41) = 3.1e-6 and both
+// still are; with 400 more starts (far from these ends) it is ~4e-5, and the
+// continuation density of the long join, e^-4 / (pi 0.61 21) / 41 = 2e-5,
+// loses to it: refused, while the short join stays. birth_test false joins
+// both whatever the density.
+std::vector<Fragment> birth_case(int extra_starts) {
+    std::vector<Fragment> f = {piece(0, 0, 9, 100, 100), piece(1, 31, 40, 104.5, 107.2), piece(2, 12, 20, 206, 101),
+                               piece(3, 0, 9, 200, 100), piece(4, 0, 40, 0, 0), piece(5, 0, 40, 480, 500)};
+    f[1].y.assign(f[1].y.size(), 107.2);
+    f[1].x.assign(f[1].x.size(), 104.5);
+    for (int k = 0; k < extra_starts; ++k)
+        f.push_back(piece(10 + k, 1 + k % 39, 40, 300 + 8 * (k % 20), 300 + 8 * (k / 20)));
+    return f;
+}
+
+TEST(GapFill, BirthTestRefusesALongFarJoinOnlyWhereBirthsAreDense) {
+    const auto sparse = birth_case(0);
+    EXPECT_EQ(start_density(sparse), 0.0);
+    auto next = join(sparse, {});
+    EXPECT_EQ(next[0], 1);
+    EXPECT_EQ(next[3], 2);
+    const auto some = birth_case(30);
+    EXPECT_NEAR(start_density(some), 32.0 / (501.0 * 501.6 * 41.0), 1e-9); // x 0..500, y -0.3..500.3
+    next = join(some, {});
+    EXPECT_EQ(next[0], 1);
+    EXPECT_EQ(next[3], 2);
+    const auto dense = birth_case(400);
+    EXPECT_GT(start_density(dense), 3e-5);
+    next = join(dense, {});
+    EXPECT_EQ(next[0], -1);
+    EXPECT_EQ(next[3], 2);
+    Options off;
+    off.birth_test = false;
+    next = join(dense, off);
+    EXPECT_EQ(next[0], 1);
+    EXPECT_EQ(next[3], 2);
+}
+
 // A punctum moving steadily at 1.2 px per frame among slow ones: across an
 // 8-frame blink it moves ~10 px, far beyond Brownian steps, but lands where
 // its velocity says.

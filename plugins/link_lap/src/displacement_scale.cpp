@@ -62,7 +62,8 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
                                            const std::vector<std::vector<int64_t>>& frames,
                                            const std::vector<double>& x, const std::vector<double>& y,
                                            double ceiling, double fallback_disp_var, int64_t min_pairs,
-                                           const std::vector<double>* log_intensity) {
+                                           const std::vector<double>* log_intensity,
+                                           const std::vector<uint8_t>* crowded) {
     DisplacementScale s;
     s.disp_var = s.step_var = fallback_disp_var;
     if (!(ceiling > 0)) ceiling = median_neighbour_distance(frames, x, y);
@@ -72,7 +73,7 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
     // side picks is almost always one punctum unless the step is of the
     // order of the spacing.
     std::vector<int64_t> next(x.size(), -1);
-    std::vector<double> r2_lag1, r2_lag2, dl;
+    std::vector<double> r2_lag1, r2_lag2, dl, dl_crowded;
     // About 200,000 detections are plenty for two medians: on larger inputs
     // only every stride-th frame triple (k, k+1, k+2) is paired, which keeps
     // the lag-2 chains.
@@ -93,7 +94,11 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
             if (back[static_cast<size_t>(it - b.begin())] != a[i]) continue;
             next[a[i]] = fwd[i];
             r2_lag1.push_back(std::pow(x[fwd[i]] - x[a[i]], 2) + std::pow(y[fwd[i]] - y[a[i]], 2));
-            if (log_intensity) dl.push_back(std::abs((*log_intensity)[fwd[i]] - (*log_intensity)[a[i]]));
+            if (log_intensity) {
+                const double d = std::abs((*log_intensity)[fwd[i]] - (*log_intensity)[a[i]]);
+                const bool c = crowded && ((*crowded)[fwd[i]] || (*crowded)[a[i]]);
+                (c ? dl_crowded : dl).push_back(d);
+            }
         }
     }
     for (size_t i = 0; i < x.size(); ++i)
@@ -118,11 +123,19 @@ DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids
         r = std::clamp(v1 - 0.5 * v2, 0.0, 0.45 * v1);
     }
     s.meas_var = r;
-    if (!dl.empty()) {
-        // MAD of the difference of two measurements; 1.4826 makes it a
-        // Gaussian sd; the floor keeps identical intensities usable.
-        const double sd = 1.4826 * median(std::move(dl));
-        s.intensity_var = std::max(0.5 * sd * sd, 1e-4);
+    // MAD of the difference of two measurements; 1.4826 makes it a
+    // Gaussian sd; the floor keeps identical intensities usable.
+    const auto mad_var = [](std::vector<double> v) {
+        const double sd = 1.4826 * median(std::move(v));
+        return std::max(0.5 * sd * sd, 1e-4);
+    };
+    const auto n_iso = static_cast<int64_t>(dl.size()), n_crowded = static_cast<int64_t>(dl_crowded.size());
+    if (n_iso >= min_pairs && n_crowded >= min_pairs) {
+        s.intensity_var = mad_var(std::move(dl));
+        s.intensity_var_crowded = mad_var(std::move(dl_crowded));
+    } else if (n_iso + n_crowded > 0) {
+        dl.insert(dl.end(), dl_crowded.begin(), dl_crowded.end());
+        s.intensity_var = s.intensity_var_crowded = mad_var(std::move(dl));
     }
     s.step_var = v1 - 2 * r;
     return s;

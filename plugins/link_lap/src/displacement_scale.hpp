@@ -14,6 +14,10 @@ struct DisplacementScale {
     double step_var = 1.0;  // its motion part (diffusion per frame), px^2
     double meas_var = 0.0;  // localisation variance of one detection, px^2
     double intensity_var = 0; // variance of one detection's log intensity about its track's (0: none given)
+    // The same for crowded detections (a neighbour in their frame within the
+    // crowding radius), whose fitted intensity shares light with it; equal
+    // to intensity_var when not told which are crowded or too few pairs.
+    double intensity_var_crowded = 0;
     int64_t pairs = 0;      // mutual-nearest-neighbour pairs the estimate rests on
     bool learnt = false;    // false: too few pairs, the fallback was used
 };
@@ -28,12 +32,15 @@ struct DisplacementScale {
 // `fallback_disp_var` (all motion) with learnt = false. With
 // `log_intensity` (one per detection), also the variance of one detection's
 // log intensity: half the robust (MAD) variance of its change along the
-// pairs.
+// pairs. With `crowded` (one flag per detection), pairs with a crowded
+// detection give intensity_var_crowded and the others intensity_var
+// (each from at least `min_pairs` pairs, else both from all pairs).
 // Threading: pure function, safe to call concurrently.
 DisplacementScale learn_displacement_scale(const std::vector<int64_t>& frame_ids,
                                            const std::vector<std::vector<int64_t>>& frames,
                                            const std::vector<double>& x, const std::vector<double>& y,
                                            double ceiling, double fallback_disp_var, int64_t min_pairs = 10,
-                                           const std::vector<double>* log_intensity = nullptr);
+                                           const std::vector<double>* log_intensity = nullptr,
+                                           const std::vector<uint8_t>* crowded = nullptr);
 
 } // namespace link_lap

@@ -70,6 +70,21 @@ struct Segment {
     int64_t first, last;
 };
 
+// 1 for a detection with another of its frame closer than r px.
+std::vector<uint8_t> crowded_flags(const Frames& fr, const std::vector<double>& x, const std::vector<double>& y,
+                                   double r) {
+    std::vector<uint8_t> out(x.size(), 0);
+    tbb::parallel_for(size_t{0}, fr.rows.size(), [&](size_t k) {
+        const auto& rows = fr.rows[k];
+        const spotflow::tables::PointGrid grid(x, y, rows, r);
+        for (const int64_t i : rows)
+            grid.within(x[i], y[i], r, [&](int64_t j, double) {
+                if (j != i) out[static_cast<size_t>(i)] = 1;
+            });
+    });
+    return out;
+}
+
 // ---- Motion::Brownian: squared distance inside a fixed gate -------------
 
 void link_brownian(const Frames& fr, const std::vector<int64_t>& frame, const std::vector<double>& x,
@@ -129,25 +144,32 @@ struct KalmanSetup {
     double ref_log_det; // ln det of the reference covariance disp_var I
     double threshold;   // the gate's cost, factor-free
     const std::vector<double>* log_i = nullptr; // log intensity per detection (NaN: unknown), or none
-    double intensity_var = 0;
+    const std::vector<uint8_t>* crowded = nullptr; // per detection, or none
+    double intensity_var = 0, intensity_var_crowded = 0;
+    double var_of(int64_t j) const { return crowded && (*crowded)[static_cast<size_t>(j)] ? intensity_var_crowded : intensity_var; }
 };
 
-// Running mean of a segment's log intensity.
+// Running mean of a segment's log intensity and that mean's variance
+// (the sum of its detections' variances over n^2).
 struct Brightness {
-    double sum = 0;
+    double sum = 0, var_sum = 0;
     int64_t n = 0;
-    void add(double l) {
-        if (std::isfinite(l)) sum += l, ++n;
+    void add(double l, double var) {
+        if (std::isfinite(l)) sum += l, var_sum += var, ++n;
     }
+    double mean() const { return sum / static_cast<double>(n); }
+    double mean_var() const { return var_sum / (static_cast<double>(n) * static_cast<double>(n)); }
 };
 
-// The intensity term: squared difference of log intensities over its
-// variance (measurement var x (1 + 1/n) against a mean of n, or the sum
-// of the two means' variances); 0 when either side is unknown.
-double intensity_term(double l, int64_t n_l, const Brightness& b, double var) {
-    if (!std::isfinite(l) || b.n == 0 || n_l == 0 || var <= 0) return 0;
-    const double d = l - b.sum / static_cast<double>(b.n);
-    return d * d / (var * (1.0 / static_cast<double>(n_l) + 1.0 / static_cast<double>(b.n)));
+// The intensity term: squared difference of log intensities over the sum
+// of their variances (a detection's, or a segment mean's, against a
+// track's mean); 0 when either side is unknown.
+double intensity_term(double l, double var_l, const Brightness& b) {
+    if (!std::isfinite(l) || b.n == 0) return 0;
+    const double v = var_l + b.mean_var();
+    if (!(v > 0)) return 0;
+    const double d = l - b.mean();
+    return d * d / v;
 }
 
 double capped(double r, double cap) { return cap > 0 ? std::min(r, cap) : r; }
@@ -185,7 +207,7 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
                 const auto& br = bright[static_cast<size_t>(active[i])];
                 grid.within(tf.x(), tf.y(), radius[i], [&](int64_t j, double) {
                     const double c = link_cost(pred[i], x[j], y[j], k.ref_log_det) +
-                                     intensity_term(log_i(j), 1, br, k.intensity_var);
+                                     (k.log_i ? intensity_term(log_i(j), k.var_of(j), br) : 0.0);
                     if (c < gate) {
                         const auto col = std::lower_bound(b.begin(), b.end(), j) - b.begin();
                         per_row[i].push_back({static_cast<int32_t>(i), static_cast<int32_t>(col), c});
@@ -202,7 +224,7 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
                 next[s.last] = j;
                 s.last = j;
                 filter[static_cast<size_t>(active[i])].update(pred[i], x[j], y[j]);
-                bright[static_cast<size_t>(active[i])].add(log_i(j));
+                bright[static_cast<size_t>(active[i])].add(log_i(j), k.var_of(j));
             });
             std::vector<int32_t> still;
             for (size_t i = 0; i < active.size(); ++i)
@@ -216,7 +238,7 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
                 active.push_back(static_cast<int32_t>(seg.size()));
                 seg.push_back({b[j], b[j]});
                 filter.emplace_back(o.motion, k.noise, x[b[j]], y[b[j]]);
-                bright.emplace_back().add(log_i(b[j]));
+                bright.emplace_back().add(log_i(b[j]), k.var_of(b[j]));
             }
     }
 
@@ -251,7 +273,7 @@ void link_kalman(const Frames& fr, const std::vector<int64_t>& frame, const std:
             if (dt < 2 || dt > G + 1) return;
             const auto& bs = bright[static_cast<size_t>(s)];
             const double c = link_cost(pred[e][static_cast<size_t>(dt - 2)], sx[s], sy[s], k.ref_log_det) +
-                             (bs.n > 0 ? intensity_term(bs.sum / static_cast<double>(bs.n), bs.n, bright[e], k.intensity_var) : 0.0);
+                             (k.log_i && bs.n > 0 ? intensity_term(bs.mean(), bs.mean_var(), bright[e]) : 0.0);
             if (c < gate) per_end[e].push_back({static_cast<int32_t>(e), static_cast<int32_t>(s), c});
         });
     });
@@ -286,6 +308,9 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
     res.track.assign(n, -1);
     if (n == 0) return res;
     const Frames fr = group_by_frame(frame);
+    tbb::task_arena arena(std::max(1, o.threads));
+    std::vector<uint8_t> crowded;
+    if (with_i && o.crowding_radius > 0) arena.execute([&] { crowded = crowded_flags(fr, x, y, o.crowding_radius); });
 
     // The displacement scale: learnt unless every gate is stated. Without
     // enough pairs, a stated gate or 1 px per axis stands in.
@@ -293,11 +318,10 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
     const double fallback = o.max_distance > 0 ? std::pow(o.max_distance / o.gate_sigma, 2) / 2 : 1.0;
     if (!fixed)
         res.scale = learn_displacement_scale(fr.ids, fr.rows, x, y, o.max_distance, fallback, 10,
-                                             with_i ? &log_i : nullptr);
+                                             with_i ? &log_i : nullptr, crowded.empty() ? nullptr : &crowded);
 
     std::vector<int64_t> next(n, -1), seg_next;
     std::vector<Segment> seg;
-    tbb::task_arena arena(std::max(1, o.threads));
     arena.execute([&] {
         if (o.motion == Motion::Brownian) {
             // The learnt gate: gate_sigma x the rms 2-D displacement, and for
@@ -325,6 +349,8 @@ Result link(const std::vector<int64_t>& frame, const std::vector<double>& x, con
             if (with_i && res.scale.intensity_var > 0) {
                 k.log_i = &log_i;
                 k.intensity_var = res.scale.intensity_var;
+                k.intensity_var_crowded = res.scale.intensity_var_crowded;
+                if (!crowded.empty()) k.crowded = &crowded;
                 // One more degree of freedom: chi^2_3 at chi^2_2's tail
                 // probability for the gate (2 g^2 = 18: 18 -> 20.7).
                 k.threshold += 2.7 * o.gate_sigma * o.gate_sigma / 9;

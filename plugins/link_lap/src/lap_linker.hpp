@@ -42,6 +42,11 @@ struct Options {
     // Kalman models: add the intensity term to the cost when intensities
     // are given to link().
     bool use_intensity = true;
+    // px. A detection with another one of its frame closer than this is
+    // crowded: its fitted intensity shares light with the neighbour, so the
+    // intensity term uses the variance learnt on crowded pairs for it
+    // (0: one variance for all).
+    double crowding_radius = 6.0;
     int threads = 1;
 };
 

@@ -37,6 +37,7 @@ public:
         options_.min_radius = p.value("min_radius", 1.0);
         options_.max_gap = p.at("max_gap");
         intensity_column_ = p.value("intensity_column", std::string("photons"));
+        options_.crowding_radius = p.value("crowding_radius", 6.0);
         options_.max_gap_distance = p.at("max_gap_distance");
         options_.percentile_alternative = p.at("alternative_cost") == "percentile";
         options_.alternative_cost_factor = p.at("alternative_cost_factor");
