@@ -26,7 +26,7 @@ for f in best_model.sfw final_model.sfw checkpoint.sfw metrics.jsonl model_card.
   check "joint wrote $f" '[[ -s "$T/joint/$f" ]]'
 done
 check "log sigma logged" 'grep -q log_sigma_calcium "$T/joint/metrics.jsonl"'
-for l in loss.kendall loss.decode_gmm loss.bce; do
+for l in loss.kendall loss.decode_gmm loss.focal; do
   check "run.json lists $l" 'grep -q "\"plugin\": \"$l\"" "$T/joint/run.json"'
 done
 check "best weights published" 'python3 -c "import json,sys; sys.exit(0 if \"best_model.sfw\" in json.load(open(\"$T/joint/run.json\"))[\"published\"] else 1)"'

@@ -33,6 +33,7 @@
 #include "spotflow_sim/simulator.hpp"
 #include "spotflow_sim/tracks.hpp"
 #include "spotflow_tables/frame_matching.hpp"
+#include "calcium_target.hpp"
 #include "schema.json.hpp"
 
 namespace train_hybrid {
@@ -53,8 +54,8 @@ struct Settings {
     double photons_min = 500, photons_max = 5000, background_min = 5, background_max = 30;
     double event_rate = 0.08, radius = 1.5, active_fraction = 0.5;
     int64_t iterations = 600, batch = 4, validate_every = 100, validation_samples = 32, checkpoint_every = 0;
-    double lr = 1e-3, lr_s = 0, weight_decay = 1e-5, grad_clip = 0.03, threshold = 0.5, tolerance = 2.0;
-    bool cosine = true, freeze = false;
+    double lr = 1e-3, lr_s = 0, lr_calcium = 0, weight_decay = 1e-5, grad_clip = 0.03, threshold = 0.5, tolerance = 2.0;
+    bool cosine = true, freeze = false, ignore_background = true;
     uint64_t seed = 0;
 };
 
@@ -67,7 +68,7 @@ struct Batch {
     torch::Tensor x;        // B x (frames * C) x S x S, normalised
     torch::Tensor emitters; // B x M x 4: x, y, photons / photon_scale, weight
     torch::Tensor bg;       // B x 1 x S x S, background / input_scale
-    torch::Tensor calcium;  // B x 1 x S x S, 0/1 event target at the centre frame
+    torch::Tensor calcium;  // B x 1 x S x S, 0/1 event target at the centre frame, -1 ignored (calcium_target.hpp)
     std::vector<std::vector<Point>> truth;
 };
 
@@ -115,24 +116,15 @@ Batch make_batch(const Settings& s, uint64_t seed, int64_t count) {
         std::fill_n(bd + i * S * S, S * S, static_cast<float>(p.background / s.net.input_scale));
         const int64_t centre = s.burn_in + T / 2;
         auto& e = em[static_cast<size_t>(i)];
+        std::vector<CalciumPunctum> puncta;
         for (const auto& r : c.truth) {
             if (r.frame != centre) continue;
             e.insert(e.end(), {static_cast<float>(r.x), static_cast<float>(r.y),
                                static_cast<float>(r.photons / s.net.photon_scale), 1.0f});
             b.truth[static_cast<size_t>(i)].push_back({r.x, r.y});
-            // Calcium-active at the centre frame: eval.calcium's definition.
-            bool active = false;
-            for (const auto& ev : simulator.events())
-                if (ev.track_id == r.track_id && centre >= ev.onset_frame) {
-                    const double dff = sim::transient_dff(ev, p.calcium.rise_frames, static_cast<double>(centre - ev.onset_frame));
-                    active = active || dff >= s.active_fraction * ev.amplitude_dff;
-                }
-            if (!active) continue;
-            for (int64_t yy = 0; yy < S; ++yy)
-                for (int64_t xx = 0; xx < S; ++xx)
-                    if (std::hypot(static_cast<double>(xx) - r.x, static_cast<double>(yy) - r.y) <= s.radius)
-                        cd[i * S * S + yy * S + xx] = 1.0f;
+            puncta.push_back({r.x, r.y, calcium_active(simulator.events(), r.track_id, centre, p.calcium.rise_frames, s.active_fraction)});
         }
+        calcium_target(puncta, S, s.radius, s.ignore_background, cd + i * S * S);
     });
     size_t m = 1;
     for (const auto& e : em) m = std::max(m, e.size() / 4);
@@ -184,9 +176,11 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     s.burn_in = p.at("burn_in_frames");
     s.radius = p.at("calcium_radius_px");
     s.active_fraction = p.at("active_fraction");
+    s.ignore_background = p.at("calcium_ignore_background");
     s.iterations = p.at("iterations");
     s.lr = p.at("learning_rate");
     s.lr_s = p.at("log_variance_learning_rate");
+    s.lr_calcium = p.at("calcium_learning_rate");
     s.cosine = p.at("schedule").get<std::string>() == "cosine";
     s.weight_decay = p.at("weight_decay");
     s.batch = p.at("batch_size");
@@ -230,10 +224,14 @@ public:
         else
             for (auto& t : net_->encoder_parameters()) t.set_requires_grad(false);
         for (auto& t : net_->localisation_parameters()) trainable.push_back(t);
-        if (s_.joint)
-            for (auto& t : net_->calcium_parameters()) trainable.push_back(t);
         std::vector<torch::optim::OptimizerParamGroup> groups;
         groups.emplace_back(trainable, std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(s_.lr).weight_decay(s_.weight_decay)));
+        // The calcium decoder starts from scratch in stage joint: a group of
+        // its own at calcium_learning_rate (0: learning_rate).
+        if (s_.joint)
+            groups.emplace_back(net_->calcium_parameters(),
+                                std::make_unique<torch::optim::AdamWOptions>(
+                                    torch::optim::AdamWOptions(s_.lr_calcium > 0 ? s_.lr_calcium : s_.lr).weight_decay(s_.weight_decay)));
         if (!loss_->parameters().empty())
             groups.emplace_back(loss_->parameters(), std::make_unique<torch::optim::AdamWOptions>(
                                                          torch::optim::AdamWOptions(s_.lr_s > 0 ? s_.lr_s : s_.lr).weight_decay(0.0)));
@@ -412,7 +410,9 @@ private:
                 fn += static_cast<int64_t>(tr.size()) - matched;
             }
             if (s_.joint) {
-                const auto pred = out.calcium >= 0.0; // sigmoid >= 0.5
+                // Over the scored pixels (target != -1: the puncta's discs).
+                const auto valid = b.calcium >= 0.0f;
+                const auto pred = (out.calcium >= 0.0) & valid; // sigmoid >= 0.5
                 const auto truth = b.calcium > 0.5f;
                 ctp += (pred & truth).sum().item<int64_t>();
                 cfp += (pred & ~truth).sum().item<int64_t>();

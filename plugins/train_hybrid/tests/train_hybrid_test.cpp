@@ -31,7 +31,7 @@ PluginLibrary& lib(const char* path) {
 
 // The fake host plus create_loss over the three loss libraries train.hybrid uses.
 struct TrainHost : LossHost {
-    explicit TrainHost(const fs::path& dir) : LossHost({GMM_PLUGIN_PATH, BCE_PLUGIN_PATH, KENDALL_PLUGIN_PATH}, dir) {}
+    explicit TrainHost(const fs::path& dir) : LossHost({GMM_PLUGIN_PATH, BCE_PLUGIN_PATH, FOCAL_PLUGIN_PATH, KENDALL_PLUGIN_PATH}, dir) {}
 };
 
 class TrainHybrid : public ::testing::Test {
@@ -53,7 +53,7 @@ protected:
                                            {"batch_size", 2},
                                            {"learning_rate", 0.003},
                                            {"calcium_event_rate", 0.3},
-                                           {"calcium_loss_params", {{"pos_weight", 5.0}, {"reduction", "mean"}}},
+                                           {"calcium_loss_params", {{"alpha", -1.0}, {"gamma", 0.0}, {"pos_weight", 1.0}, {"eps", 1e-8}}},
                                            {"seed", 3}});
     }
     // Runs the trainer to the end; returns the status.
