@@ -17,6 +17,7 @@ nlohmann::json NetConfig::to_json() const {
             {"temporal_depth", temporal_depth},
             {"convs_per_level", convs_per_level},
             {"head_channels", head_channels},
+            {"input_normalisation", normalisation_name(input_normalisation)},
             {"input_offset", input_offset},
             {"input_scale", input_scale},
             {"photon_scale", photon_scale},
@@ -51,6 +52,8 @@ NetConfig NetConfig::from_json(const nlohmann::json& j) {
     c.temporal_depth = get_int("temporal_depth", 0, 5);
     c.convs_per_level = get_int("convs_per_level", 1, 4);
     c.head_channels = get_int("head_channels", 1, 512);
+    // Files written before issue 13 have no field: photons.
+    c.input_normalisation = normalisation_from(j.value("input_normalisation", std::string("photons")));
     c.input_offset = get_num("input_offset");
     c.input_scale = get_num("input_scale");
     c.photon_scale = get_num("photon_scale");

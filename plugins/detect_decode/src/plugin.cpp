@@ -12,7 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
+#include "spot_evidence.hpp"
+#include "spotflow_camera/calibrate.hpp"
+#include "spotflow_camera/camera_json.hpp"
 #include "spotflow_decode/net.hpp"
+#include "spotflow_decode/normalise.hpp"
 #include "spotflow_decode/postprocess.hpp"
 #include "spotflow/entry.hpp"
 #include "spotflow/node.hpp"
@@ -30,8 +34,32 @@ namespace detect_decode {
 namespace {
 
 using spotflow::PluginError;
+namespace camera = spotflow::camera;
 
-constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
+// schema.json with libs/camera's camera object added to its properties.
+std::string make_schema() {
+    auto j = nlohmann::json::parse(spotflow_schemas::schema);
+    j["properties"]["camera"] = nlohmann::json::parse(std::string("{") + camera::kSchemaProperty + "}")["camera"];
+    return j.dump(2);
+}
+const std::string kSchema = make_schema();
+
+// The camera param, or the flat fields of detect.decode 1.x (baseline_adu,
+// e_per_adu, qe, em_gain: any of them states the camera, EMCCD when
+// em_gain > 1, with 1.x's defaults for the others), as detect.wavelet reads
+// its own 1.x fields.
+camera::Stated read_camera(const nlohmann::json& p) {
+    if (p.contains("camera")) return camera::parse_camera(p.at("camera"));
+    static const char* const flat[] = {"baseline_adu", "e_per_adu", "qe", "em_gain"};
+    nlohmann::json c = nlohmann::json::object();
+    for (const char* f : flat)
+        if (p.contains(f)) c[f] = p.at(f);
+    if (c.empty()) return camera::parse_camera(nlohmann::json());
+    const double g = c.value("em_gain", 1.0);
+    c["kind"] = g > 1 ? "emccd" : "scmos";
+    if (g <= 1) c.erase("em_gain");
+    return camera::parse_camera(c);
+}
 
 struct Feature {
     int64_t frame;
@@ -48,7 +76,10 @@ struct Detector {
     decode::DecodeNet net{nullptr};
     torch::Device device{torch::kCPU};
     decode::PostSettings post;
-    double baseline = 100, photons_per_adu = 0.5 / 0.9;
+    camera::Stated stated;
+    camera::Camera cam;              // the camera the input is normalised with
+    decode::InputTransform transform; // ADU -> the network's units, and back
+    bool ready = false;               // camera known (estimated on the first chunk)
     int64_t batch = 1;
     std::string weights_path;
     // Frames whose features are known: at most one already output (the left
@@ -60,31 +91,34 @@ struct Detector {
     spotflow_stream_info info{};
 };
 
-template <class T> void to_input(const void* src, float* dst, int64_t n, double base, double k, double off, double inv) {
+template <class T>
+void to_input(const void* src, float* dst, int64_t n, const decode::InputTransform& tr, double off, double inv) {
     const T* s = static_cast<const T*>(src);
-    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(((static_cast<double>(s[i]) - base) * k - off) * inv);
+    for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>((tr.units(static_cast<double>(s[i])) - off) * inv);
+}
+
+// n values of the chunk m (from its start) through tr, then (v - off) * inv.
+void convert_values(const DLTensor& m, int64_t n, float* dst, const decode::InputTransform& tr, double off, double inv) {
+    const void* src = static_cast<const char*>(m.data) + m.byte_offset;
+    const auto code = m.dtype.code, bits = m.dtype.bits;
+    if (m.dtype.lanes != 1) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
+    if (code == kDLUInt && bits == 8) to_input<uint8_t>(src, dst, n, tr, off, inv);
+    else if (code == kDLUInt && bits == 16) to_input<uint16_t>(src, dst, n, tr, off, inv);
+    else if (code == kDLUInt && bits == 32) to_input<uint32_t>(src, dst, n, tr, off, inv);
+    else if (code == kDLInt && bits == 16) to_input<int16_t>(src, dst, n, tr, off, inv);
+    else if (code == kDLInt && bits == 32) to_input<int32_t>(src, dst, n, tr, off, inv);
+    else if (code == kDLFloat && bits == 32) to_input<float>(src, dst, n, tr, off, inv);
+    else if (code == kDLFloat && bits == 64) to_input<double>(src, dst, n, tr, off, inv);
+    else throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
 }
 
 // A chunk's frames as normalised network input, T x 1 x H' x W' (replicate
-// padding up to the size multiple).
-torch::Tensor movie_to_input(const Detector& d, const DLTensor& m) {
+// padding up to the size multiple), through transform `tr`.
+torch::Tensor movie_to_input(const Detector& d, const DLTensor& m, const decode::InputTransform& tr) {
     const int64_t t = m.shape[0], h = m.shape[1], w = m.shape[2];
     const auto& c = d.net->config();
     auto x = torch::empty({t, 1, h, w}, torch::kFloat32);
-    const void* src = static_cast<const char*>(m.data) + m.byte_offset;
-    float* dst = x.data_ptr<float>();
-    const int64_t n = t * h * w;
-    const double off = c.input_offset, inv = 1.0 / c.input_scale, base = d.baseline, k = d.photons_per_adu;
-    const auto code = m.dtype.code, bits = m.dtype.bits;
-    if (m.dtype.lanes != 1) throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
-    if (code == kDLUInt && bits == 8) to_input<uint8_t>(src, dst, n, base, k, off, inv);
-    else if (code == kDLUInt && bits == 16) to_input<uint16_t>(src, dst, n, base, k, off, inv);
-    else if (code == kDLUInt && bits == 32) to_input<uint32_t>(src, dst, n, base, k, off, inv);
-    else if (code == kDLInt && bits == 16) to_input<int16_t>(src, dst, n, base, k, off, inv);
-    else if (code == kDLInt && bits == 32) to_input<int32_t>(src, dst, n, base, k, off, inv);
-    else if (code == kDLFloat && bits == 32) to_input<float>(src, dst, n, base, k, off, inv);
-    else if (code == kDLFloat && bits == 64) to_input<double>(src, dst, n, base, k, off, inv);
-    else throw PluginError(SPOTFLOW_ERR_UNSUPPORTED, "movie dtype " + spotflow::dtype_name(m.dtype) + " is not supported");
+    convert_values(m, t * h * w, x.data_ptr<float>(), tr, c.input_offset, 1.0 / c.input_scale);
     const int64_t mult = c.size_multiple();
     const int64_t ph = (mult - h % mult) % mult, pw = (mult - w % mult) % mult;
     if (ph || pw) x = torch::replication_pad2d(x, {0, pw, 0, ph});
@@ -135,12 +169,12 @@ spotflow_status flush(Detector& d, bool final, const spotflow_emitter* out) {
                 b.append_int(c_frame, frame);
                 b.append_double(c_x, l.x);
                 b.append_double(c_y, l.y);
-                b.append_double(c_n, l.photons);
-                b.append_double(c_b, l.background);
+                b.append_double(c_n, l.photons * d.transform.photons_per_unit);
+                b.append_double(c_b, d.transform.background_photons(l.background));
                 b.append_double(c_p, l.probability);
                 b.append_double(c_sx, l.x_sigma);
                 b.append_double(c_sy, l.y_sigma);
-                b.append_double(c_sn, l.photons_sigma);
+                b.append_double(c_sn, l.photons_sigma * d.transform.photons_per_unit);
                 b.append_double(c_u, std::sqrt(0.5 * (l.x_sigma * l.x_sigma + l.y_sigma * l.y_sigma)));
             }
         }
@@ -160,6 +194,105 @@ spotflow_status flush(Detector& d, bool final, const spotflow_emitter* out) {
     b.finish(&p.schema, &p.array);
     d.host->progress(d.host, last + 1, d.info.total_frames);
     return out->emit(out, 0, &p);
+}
+
+// Output maps (T x kChannels x h x w, CPU) of every frame of the
+// normalised input x, the ends replicated as their missing neighbours.
+torch::Tensor run_frames(Detector& d, const torch::Tensor& x, int64_t h, int64_t w) {
+    torch::InferenceMode guard;
+    auto xs = x.to(d.device);
+    if (d.device.is_cpu()) xs = xs.contiguous(at::MemoryFormat::ChannelsLast);
+    const auto f = d.net->frame_features(xs);
+    const int64_t t = f.size(0);
+    const auto prev = torch::cat({f.narrow(0, 0, 1), f.narrow(0, 0, t - 1)});
+    const auto next = torch::cat({f.narrow(0, 1, t - 1), f.narrow(0, t - 1, 1)});
+    return d.net->outputs(prev, f, next).narrow(2, 0, h).narrow(3, 0, w).to(torch::kCPU).contiguous();
+}
+
+// On the first chunk: the camera. Stated: checked against the movie's
+// median. auto: libs/camera's calibration (the background's cumulants, the
+// provisional camera, the spots' photon transfer slope, the kind from the
+// background's skew), the spots being the network's confident isolated
+// detections on the first 16 frames in the provisional camera's counts,
+// refitted (spot_evidence.hpp). run.json records the camera.
+void prepare(Detector& d, const DLTensor& m) {
+    const int64_t frames = m.shape[0], h = m.shape[1], w = m.shape[2];
+    const int64_t ts = std::min<int64_t>(frames, 64);
+    std::vector<float> adu(static_cast<size_t>(ts * h * w));
+    convert_values(m, ts * h * w, adu.data(), decode::InputTransform{}, 0, 1);
+    camera::Sample sample(static_cast<int>(w), static_cast<int>(h), 64);
+    for (int64_t t = 0; t < ts; ++t)
+        sample.add([&](int64_t i) { return adu[static_cast<size_t>(t * h * w + i)]; });
+    const auto norm = d.net->config().input_normalisation;
+    nlohmann::json cj;
+    try {
+        if (!d.stated.estimate) {
+            camera::check_against_data(d.stated.camera, sample.median());
+            d.cam = d.stated.camera;
+        } else {
+            const camera::BackgroundNoise bg = camera::background_noise(sample);
+            const camera::Camera cam0 = camera::provisional(bg, d.stated.camera);
+            const camera::PoissonScale ps0 = camera::poisson_scale(cam0);
+            const decode::InputTransform tr0 = decode::input_transform(norm, cam0);
+            const int64_t tf = std::min<int64_t>(frames, 16);
+            const auto x = movie_to_input(d, m, tr0).narrow(0, 0, tf);
+            const auto maps = run_frames(d, x, h, w);
+            camera::SpotResiduals ev;
+            std::vector<double> widths;
+            const int hw = 5;
+            for (int64_t t = 0; t < tf; ++t) {
+                Frame f;
+                f.width = static_cast<int>(w), f.height = static_cast<int>(h);
+                f.u.resize(static_cast<size_t>(h * w));
+                for (int64_t i = 0; i < h * w; ++i) f.u[static_cast<size_t>(i)] = static_cast<float>(ps0(adu[static_cast<size_t>(t * h * w + i)]));
+                const auto locs = decode::postprocess(maps.data_ptr<float>() + t * decode::kChannels * h * w, h, w, d.post);
+                for (size_t k = 0; k < locs.size(); ++k) {
+                    const auto& l = locs[k];
+                    if (l.probability < 0.9 || l.x < hw + 1 || l.y < hw + 1 || l.x > w - hw - 2 || l.y > h - hw - 2) continue;
+                    bool isolated = true;
+                    for (size_t j = 0; j < locs.size() && isolated; ++j)
+                        if (j != k && std::hypot(locs[j].x - l.x, locs[j].y - l.y) < 2.0 * hw) isolated = false;
+                    if (!isolated) continue;
+                    // The network's photons and background in the provisional counts (F^2 = 1, no read shift).
+                    Candidate c{l.x, l.y, l.photons * tr0.photons_per_unit * cam0.qe,
+                                tr0.background_photons(l.background) * cam0.qe};
+                    if (!(c.photons > 20 * std::sqrt(std::max(c.background, 1.0)))) continue; // bright enough to weigh the noise
+                    const SpotFit sf = fit_spot(f, c, 1.5, hw);
+                    if (!sf.converged) continue;
+                    if (add_evidence(f, sf, hw, ev)) widths.push_back(sf.sigma);
+                }
+            }
+            if (ev.spots < 10)
+                throw std::invalid_argument(
+                    "camera calibration: only " + std::to_string(ev.spots) + " bright isolated puncta in the first " +
+                    std::to_string(tf) +
+                    " frames, too few to measure the gain from; state the camera instead (param camera: kind scmos or "
+                    "emccd, with baseline_adu, e_per_adu, read_noise_e, em_gain)");
+            const camera::Calibration cal = camera::calibrate(bg, cam0.ptc_slope() * ev.ratio(), d.stated.camera);
+            d.cam = cal.camera;
+            if (!cal.note.empty()) d.host->log(d.host, SPOTFLOW_LOG_INFO, ("detect.decode: " + cal.note).c_str());
+            std::nth_element(widths.begin(), widths.begin() + static_cast<std::ptrdiff_t>(widths.size() / 2), widths.end());
+            cj["calibration"] = {{"frames", cal.frames},       {"ptc_slope_adu", cal.slope},
+                                 {"skew_ratio", cal.skew_ratio}, {"background_adu", cal.background_adu},
+                                 {"spots", ev.spots},           {"spot_sigma_px_median", widths[widths.size() / 2]}};
+            if (d.cam.kind == camera::Kind::Emccd && !d.stated.em_gain_stated) cj["em_gain_assumed"] = true;
+        }
+    } catch (const std::invalid_argument& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+    }
+    d.transform = decode::input_transform(norm, d.cam);
+    nlohmann::json rec = camera::to_json(d.cam);
+    rec["estimated"] = d.stated.estimate;
+    if (cj.contains("calibration")) rec["calibration"] = cj["calibration"];
+    if (cj.contains("em_gain_assumed")) rec["em_gain_assumed"] = true;
+    rec["input_normalisation"] = decode::normalisation_name(norm);
+    if (d.host->abi.minor >= 1 && d.host->record) d.host->record(d.host, "camera", rec.dump().c_str());
+    char line[256];
+    std::snprintf(line, sizeof line, "detect.decode: camera %s (%s): offset %.1f ADU, %.3g ADU per photo-electron, F^2 %g",
+                  d.cam.kind == camera::Kind::Emccd ? "emccd" : "scmos", d.stated.estimate ? "estimated" : "stated",
+                  d.cam.baseline_adu, d.cam.adu_per_electron(), d.cam.excess_noise());
+    d.host->log(d.host, SPOTFLOW_LOG_INFO, line);
+    d.ready = true;
 }
 
 Detector::Detector(const spotflow_host* host_, const char* params_json) : host(host_) {
@@ -188,14 +321,19 @@ Detector::Detector(const spotflow_host* host_, const char* params_json) : host(h
     post.photon_scale = c.photon_scale;
     post.background_scale = c.input_scale;
     batch = p.value("batch_frames", 1);
-    baseline = p.value("baseline_adu", 100.0);
-    const double e_per_adu = p.value("e_per_adu", 0.5), qe = p.value("qe", 0.9), gain = p.value("em_gain", 1.0);
-    if (!(e_per_adu > 0) || !(qe > 0 && qe <= 1) || !(gain >= 1))
-        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "camera params: e_per_adu > 0, 0 < qe <= 1, em_gain >= 1");
-    photons_per_adu = e_per_adu / gain / qe;
+    try {
+        stated = read_camera(p);
+    } catch (const std::invalid_argument& e) {
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, e.what());
+    }
+    if (p.contains("em_gain") && !p.contains("camera") && !(p.at("em_gain").get<double>() >= 1))
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'em_gain' must be >= 1");
+    cam = stated.camera;
+    transform = decode::input_transform(c.input_normalisation, cam);
     host->log(host, SPOTFLOW_LOG_INFO,
-              ("detect.decode: weights " + weights_path + ", " + std::to_string(net->macs_per_pixel_streamed()) +
-               " multiply-adds per pixel")
+              ("detect.decode: weights " + weights_path + " (input " +
+               decode::normalisation_name(c.input_normalisation) + "), " +
+               std::to_string(net->macs_per_pixel_streamed()) + " multiply-adds per pixel")
                   .c_str());
 }
 
@@ -227,7 +365,8 @@ spotflow_status Detector::process(const spotflow_input&, const spotflow_packet& 
     d.h = m.shape[1];
     d.w = m.shape[2];
     d.info = in->info;
-    const auto x = movie_to_input(d, m);
+    if (!d.ready) prepare(d, m);
+    const auto x = movie_to_input(d, m, d.transform);
     torch::InferenceMode guard;
     for (int64_t s = 0; s < t; s += d.batch) {
         if (d.host->is_cancelled(d.host)) return SPOTFLOW_ERR_CANCELLED;
@@ -255,9 +394,9 @@ const spotflow_node_vtable kVtable = spotflow::node_vtable<Detector>();
 
 } // namespace
 
-const spotflow_plugin_desc kDesc = {"detect.decode", "1.0.0",
+const spotflow_plugin_desc kDesc = {"detect.decode", "2.0.0",
                                     "DECODE: a 3-frame U-Net detector with sub-pixel offsets, photons and uncertainties",
-                                    "detector", kInputs, 1, 1, kOutputs, kSchema, &kVtable, nullptr};
+                                    "detector", kInputs, 1, 1, kOutputs, kSchema.c_str(), &kVtable, nullptr};
 
 } // namespace detect_decode
 

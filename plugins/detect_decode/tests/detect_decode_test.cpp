@@ -27,14 +27,18 @@ struct Clip {
     int64_t frames = 0;
 };
 
-Clip simulate(int64_t size, int64_t frames, int64_t tracks, double photons, int64_t chunk, uint64_t seed) {
+Clip simulate(int64_t size, int64_t frames, int64_t tracks, double photons, int64_t chunk, uint64_t seed,
+              const nlohmann::json& more = nlohmann::json::object()) {
     PluginLibrary sim(SIM_PLUGIN_PATH);
     const auto& d = sim.plugin("sim.tirf");
     FakeHost host;
     NodeRunner node(d, host,
-                    params_with_defaults(d, {{"image_size", size}, {"num_frames", frames}, {"num_tracks", tracks},
-                                      {"photons", photons}, {"chunk_frames", chunk}, {"seed", seed}})
-                        .dump());
+                    [&] {
+                        nlohmann::json o = {{"image_size", size}, {"num_frames", frames}, {"num_tracks", tracks},
+                                            {"photons", photons}, {"chunk_frames", chunk}, {"seed", seed}};
+                        o.update(more);
+                        return params_with_defaults(d, o).dump();
+                    }());
     EXPECT_TRUE(node.created()) << host.error;
     EXPECT_EQ(node.pull_all(), SPOTFLOW_OK) << host.error;
     Clip c;
@@ -81,6 +85,17 @@ protected:
         EXPECT_EQ(h.error.find('\n'), std::string::npos) << h.error;
         EXPECT_LT(h.error.size(), 300u) << h.error;
     }
+    // sim.tirf's default camera, stated: the clips below are too short
+    // (chunks of < 8 frames) to estimate it from.
+    static nlohmann::json scmos() { return {{"camera", {{"kind", "scmos"}}}}; }
+    double f1(const Clip& clip, const std::map<int64_t, std::vector<decode::Point>>& det) const {
+        decode::Scores s;
+        for (int64_t f = 0; f < clip.frames; ++f) {
+            const auto it = clip.truth.find(f);
+            s += decode::match_frame(det.at(f), it == clip.truth.end() ? std::vector<decode::Point>{} : it->second, 2.0);
+        }
+        return s.f1();
+    }
     static std::string default_weights() { return (fs::path(PLUGIN_PATH).parent_path() / "decode_default.sfw").string(); }
 
     PluginLibrary lib{PLUGIN_PATH};
@@ -92,7 +107,7 @@ TEST_F(DetectDecode, ShippedWeightsFindTheSimulatedPuncta) {
     // Sparse enough that no two puncta come within ~2.5 px (2 PSF sigmas),
     // which no detector here separates (8 tracks in 64 x 64 px collide).
     const Clip clip = simulate(80, 12, 5, 2000, 5, 11);
-    NodeRunner node(desc, host, params());
+    NodeRunner node(desc, host, params(scmos()));
     ASSERT_TRUE(node.created()) << host.error;
     const auto det = detect(clip, node);
     decode::Scores s;
@@ -122,7 +137,7 @@ TEST_F(DetectDecode, ShippedWeightsFindTheSimulatedPuncta) {
 
 TEST_F(DetectDecode, ChunkingDoesNotChangeTheDetections) {
     const Clip a = simulate(32, 7, 4, 2000, 7, 3), b = simulate(32, 7, 4, 2000, 2, 3);
-    NodeRunner na(desc, host, params()), nb(desc, host, params());
+    NodeRunner na(desc, host, params(scmos())), nb(desc, host, params(scmos()));
     ASSERT_TRUE(na.created() && nb.created()) << host.error;
     const auto da = detect(a, na), db = detect(b, nb);
     ASSERT_EQ(da.size(), 7u);
@@ -179,6 +194,46 @@ TEST_F(DetectDecode, WeightsOfAnotherArchitectureFailNamingTheFile) {
     std::ofstream(path, std::ios::binary) << "PK\x03\x04 not decode weights";
     expect_weights_error(path, "not a spotflow weights file");
     fs::remove(path);
+}
+
+// The camera from the movie (libs/camera's calibration): an EMCCD clip
+// (gain 100, 20 e-/ADU: 5 ADU per photo-electron) with the defaults, no
+// camera stated. run.json gets the estimate.
+TEST_F(DetectDecode, EstimatesAnEmccdCameraFromTheMovie) {
+    const Clip clip = simulate(96, 16, 8, 2000, 16, 5,
+                               {{"camera", "emccd"}, {"em_gain", 100}, {"e_per_adu", 20}, {"read_noise_e", 50}});
+    NodeRunner node(desc, host, params());
+    ASSERT_TRUE(node.created()) << host.error;
+    const auto det = detect(clip, node);
+    ASSERT_TRUE(host.records.count("camera")) << host.error;
+    const auto cam = nlohmann::json::parse(host.records.at("camera"));
+    EXPECT_EQ(cam.at("kind"), "emccd") << cam.dump();
+    EXPECT_TRUE(cam.at("estimated").get<bool>());
+    EXPECT_NEAR(cam.at("adu_per_electron").get<double>(), 5.0, 1.25) << cam.dump();
+    EXPECT_NEAR(cam.at("baseline_adu").get<double>(), 100.0, 15.0) << cam.dump();
+    EXPECT_GE(f1(clip, det), 0.95);
+}
+
+// A clip too short to calibrate on: one line saying so and what to do.
+TEST_F(DetectDecode, TooShortToEstimateTheCameraFailsSayingSo) {
+    const Clip clip = simulate(32, 4, 2, 2000, 4, 3);
+    NodeRunner node(desc, host, params());
+    ASSERT_TRUE(node.created()) << host.error;
+    EXPECT_EQ(node.process(0, clip.chunks.front()->p), SPOTFLOW_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(host.error.find("state the camera"), std::string::npos) << host.error;
+    EXPECT_EQ(host.error.find('\n'), std::string::npos) << host.error;
+}
+
+// Weights of issue 5 (no input_normalisation in the file: photons) with
+// detect.decode 1.x's flat camera params run as they did.
+TEST_F(DetectDecode, WeightsBeforeTheCameraNormalisationRunAsBefore) {
+    const Clip clip = simulate(80, 12, 5, 2000, 5, 11);
+    NodeRunner node(desc, host, params({{"weights", LEGACY_WEIGHTS}, {"baseline_adu", 100}, {"e_per_adu", 0.5}}));
+    ASSERT_TRUE(node.created()) << host.error;
+    EXPECT_GE(f1(clip, detect(clip, node)), 0.95);
+    const auto cam = nlohmann::json::parse(host.records.at("camera"));
+    EXPECT_EQ(cam.at("input_normalisation"), "photons");
+    EXPECT_FALSE(cam.at("estimated").get<bool>());
 }
 
 TEST_F(DetectDecode, BadMoviesAndParamsFail) {

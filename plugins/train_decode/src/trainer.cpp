@@ -23,6 +23,7 @@
 
 #include "spotflow_decode/match.hpp"
 #include "spotflow_decode/net.hpp"
+#include "spotflow_decode/normalise.hpp"
 #include "spotflow_sim/params.hpp"
 #include "spotflow_decode/postprocess.hpp"
 #include "spotflow_sim/rng.hpp"
@@ -46,6 +47,12 @@ constexpr const char* kSchema = spotflow_schemas::schema; // schema.json
 struct Settings {
     sim::SimParams sim;
     nlohmann::json sim_json;
+    // The second camera: a fraction of the windows are simulated with
+    // `simulation` overridden by `simulation_emccd` (any camera, in fact).
+    sim::SimParams sim_emccd;
+    nlohmann::json sim_emccd_json;
+    double emccd_fraction = 0;
+    double sigma_min = 0, sigma_max = 0; // PSF sigma per window, px; 0: the simulation's
     int64_t frame_size = 40, emitters_min = 1, emitters_max = 8;
     double photons_min = 300, photons_max = 6000, background_min = 2, background_max = 40;
     double edge_probability = 0.1, margin_px = 1;
@@ -75,14 +82,17 @@ Batch make_batch(const Settings& s, uint64_t seed, int64_t count, double fixed_p
     b.bg = torch::empty({count, 1, S, S});
     b.truth.resize(static_cast<size_t>(count));
     std::vector<std::vector<float>> em(static_cast<size_t>(count));
-    const auto& cam = s.sim.camera;
-    const double per_adu = cam.e_per_adu / (cam.kind == sim::CameraKind::Emccd ? cam.em_gain : 1.0) / cam.qe;
     float* xd = b.x.data_ptr<float>();
     float* bd = b.bg.data_ptr<float>();
     tbb::parallel_for(int64_t{0}, count, [&](int64_t i) {
         const uint64_t ws = sim::mix_seed(seed, static_cast<uint64_t>(i)) >> 1;
         std::mt19937_64 rng(ws);
-        sim::SimParams p = s.sim;
+        const bool second = s.emccd_fraction > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < s.emccd_fraction;
+        sim::SimParams p = second ? s.sim_emccd : s.sim;
+        if (s.sigma_max > 0) {
+            p.psf_sigma_nm = 0;
+            p.psf_sigma_px = std::uniform_real_distribution<double>(s.sigma_min, s.sigma_max)(rng);
+        }
         p.image_size = S;
         p.num_frames = 3;
         p.chunk_frames = 3;
@@ -105,15 +115,18 @@ Batch make_batch(const Settings& s, uint64_t seed, int64_t count, double fixed_p
         const double u = std::uniform_real_distribution<double>(0, 1)(rng);
         if (u < s.edge_probability / 2) std::copy_n(c.movie.begin() + px, px, c.movie.begin());
         else if (u < s.edge_probability) std::copy_n(c.movie.begin() + px, px, c.movie.begin() + 2 * px);
+        // The detector's transform (libs/decode's normalise.hpp) for this
+        // window's camera; targets in the same units.
+        const decode::InputTransform tr = decode::input_transform(s.net.input_normalisation, p.camera);
         float* xi = xd + i * 3 * S * S;
         for (size_t k = 0; k < 3 * px; ++k)
-            xi[k] = static_cast<float>(((c.movie[k] - cam.baseline_adu) * per_adu - s.net.input_offset) / s.net.input_scale);
-        std::fill_n(bd + i * S * S, S * S, static_cast<float>(p.background / s.net.input_scale));
+            xi[k] = static_cast<float>((tr.units(c.movie[k]) - s.net.input_offset) / s.net.input_scale);
+        std::fill_n(bd + i * S * S, S * S, static_cast<float>(tr.background_units(p.background) / s.net.input_scale));
         auto& e = em[static_cast<size_t>(i)];
         for (const auto& r : c.truth)
             if (r.frame == 1) {
                 e.insert(e.end(), {static_cast<float>(r.x), static_cast<float>(r.y),
-                                   static_cast<float>(r.photons / s.net.photon_scale), 1.0f});
+                                   static_cast<float>(r.photons / tr.photons_per_unit / s.net.photon_scale), 1.0f});
                 b.truth[static_cast<size_t>(i)].push_back({r.x, r.y});
             }
     });
@@ -209,6 +222,10 @@ struct Trainer {
                 {"recipe", params.value("recipe", std::string())},
                 {"params", params},
                 {"data_model", {{"simulator", "sim.tirf 1.0.0 (linked in)"}, {"physics", s.sim_json},
+                                {"second_camera", s.emccd_fraction > 0 ? s.sim_emccd_json : nlohmann::json()},
+                                {"second_camera_fraction", s.emccd_fraction},
+                                {"psf_sigma_px_uniform", s.sigma_max > 0 ? nlohmann::json{s.sigma_min, s.sigma_max} : nlohmann::json()},
+                                {"input_normalisation", decode::normalisation_name(s.net.input_normalisation)},
                                 {"frame_size", s.frame_size}, {"emitters", {s.emitters_min, s.emitters_max}},
                                 {"photons_log_uniform", {s.photons_min, s.photons_max}},
                                 {"background_uniform", {s.background_min, s.background_max}}}},
@@ -235,6 +252,19 @@ Settings parse(const nlohmann::json& p, const spotflow_host* host) {
     }
     s.sim = sim::parse_params(sj);
     s.sim_json = sj;
+    nlohmann::json ej = sj;
+    const nlohmann::json user_emccd = p.value("simulation_emccd", nlohmann::json::object());
+    for (const auto& [k, v] : user_emccd.items()) {
+        if (!ej.contains(k)) throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "param 'simulation_emccd." + k + "' is not a sim.tirf param");
+        ej[k] = v;
+    }
+    s.sim_emccd = sim::parse_params(ej);
+    s.sim_emccd_json = ej;
+    s.emccd_fraction = p.value("emccd_fraction", 0.0);
+    s.sigma_min = p.value("psf_sigma_min", 0.0);
+    s.sigma_max = p.value("psf_sigma_max", 0.0);
+    if (s.sigma_max > 0 && !(s.sigma_min > 0 && s.sigma_min <= s.sigma_max))
+        throw PluginError(SPOTFLOW_ERR_INVALID_ARGUMENT, "params 'psf_sigma_min' and 'psf_sigma_max': need 0 < psf_sigma_min <= psf_sigma_max");
     nlohmann::json nj = decode::NetConfig{}.to_json();
     const nlohmann::json user_net = p.value("network", nlohmann::json::object());
     for (const auto& [k, v] : user_net.items()) {

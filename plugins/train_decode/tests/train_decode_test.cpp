@@ -3,6 +3,7 @@
 // deterministic for a seed, its weights load in detect.decode, bad params fail.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -121,6 +122,33 @@ TEST_F(TrainDecode, ShortRunLossFallsAndWritesItsFiles) {
                                    {"em_gain", 1}}
                         .dump());
     ASSERT_TRUE(node.created()) << host.error;
+}
+
+// Two cameras and a PSF width per window (issue 13): the model card records
+// the second camera, the sigma range and the input normalisation, and the
+// weights carry it for detect.decode.
+TEST_F(TrainDecode, TwoCamerasAndSigmaRangeAreRecorded) {
+    auto p = tiny_params();
+    p["iterations"] = 10;
+    p["simulation_emccd"] = {{"camera", "emccd"}, {"em_gain", 100}, {"e_per_adu", 20}, {"read_noise_e", 50}};
+    p["emccd_fraction"] = 0.5;
+    p["psf_sigma_min"] = 1.0;
+    p["psf_sigma_max"] = 2.0;
+    const auto out = dir("two");
+    const auto m = train(out, p);
+    ASSERT_EQ(m.size(), 1u);
+    EXPECT_TRUE(std::isfinite(m[0]["loss"].get<double>()));
+    const auto card = nlohmann::json::parse(std::ifstream(out / "model_card.json"));
+    const auto& dm = card.at("data_model");
+    EXPECT_EQ(dm.at("input_normalisation"), "poisson_counts");
+    EXPECT_EQ(dm.at("second_camera").at("camera"), "emccd");
+    EXPECT_EQ(dm.at("second_camera_fraction"), 0.5);
+    EXPECT_EQ(dm.at("psf_sigma_px_uniform"), nlohmann::json({1.0, 2.0}));
+    EXPECT_EQ(card.at("network").at("config").at("input_normalisation"), "poisson_counts");
+    p["psf_sigma_min"] = 0;
+    TrainHost host(dir("bad_sigma"));
+    EXPECT_EQ(desc.node->create(&host.table, p.dump().c_str()), nullptr);
+    EXPECT_NE(host.fake.error.find("psf_sigma_min"), std::string::npos) << host.fake.error;
 }
 
 TEST_F(TrainDecode, SameSeedSameRun) {

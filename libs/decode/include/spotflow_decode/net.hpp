@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/nn.h>
 
+#include "spotflow_decode/normalise.hpp"
 #include "spotflow_nn/unet.hpp"
 
 namespace decode {
@@ -26,11 +27,16 @@ struct NetConfig {
     int temporal_depth = 2;
     int convs_per_level = 2;    // 3x3 convolutions per U-Net level and side
     int head_channels = 12;     // hidden channels of each head
-    // Input normalisation: network input = (photons per pixel - input_offset) / input_scale.
+    // What the input is in (normalise.hpp): Poisson-equivalent counts for
+    // new networks; weights files without the field are "photons" (before
+    // issue 13) and run as they did.
+    Normalisation input_normalisation = Normalisation::PoissonCounts;
+    // Network input = (units per pixel - input_offset) / input_scale.
     double input_offset = 10;
     double input_scale = 20;
-    // Output scaling: photons = out * photon_scale, photons_max caps them;
-    // background (photons / px) = out * input_scale, capped at background_max.
+    // Output scaling, in the input's units: signal = out * photon_scale,
+    // photons_max caps it; background (units / px) = out * input_scale,
+    // capped at background_max.
     double photon_scale = 1000;
     double photons_max = 10000;
     double background_max = 200;
