@@ -82,4 +82,16 @@ nlohmann::json to_json(const Camera& c) {
     return j;
 }
 
+Stated parse_camera_params(const nlohmann::json& p, std::initializer_list<const char*> flat_fields) {
+    if (p.contains("camera")) return parse_camera(p.at("camera"));
+    nlohmann::json c = nlohmann::json::object();
+    for (const char* f : flat_fields)
+        if (p.contains(f)) c[f] = p.at(f);
+    if (c.empty()) return parse_camera(nlohmann::json());
+    const double g = c.value("em_gain", 1.0);
+    c["kind"] = g > 1 ? "emccd" : "scmos";
+    if (g <= 1) c.erase("em_gain");
+    return parse_camera(c);
+}
+
 } // namespace spotflow::camera

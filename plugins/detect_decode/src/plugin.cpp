@@ -48,18 +48,7 @@ const std::string kSchema = make_schema();
 // e_per_adu, qe, em_gain: any of them states the camera, EMCCD when
 // em_gain > 1, with 1.x's defaults for the others), as detect.wavelet reads
 // its own 1.x fields.
-camera::Stated read_camera(const nlohmann::json& p) {
-    if (p.contains("camera")) return camera::parse_camera(p.at("camera"));
-    static const char* const flat[] = {"baseline_adu", "e_per_adu", "qe", "em_gain"};
-    nlohmann::json c = nlohmann::json::object();
-    for (const char* f : flat)
-        if (p.contains(f)) c[f] = p.at(f);
-    if (c.empty()) return camera::parse_camera(nlohmann::json());
-    const double g = c.value("em_gain", 1.0);
-    c["kind"] = g > 1 ? "emccd" : "scmos";
-    if (g <= 1) c.erase("em_gain");
-    return camera::parse_camera(c);
-}
+camera::Stated read_camera(const nlohmann::json& p) { return camera::parse_camera_params(p, {"baseline_adu", "e_per_adu", "qe", "em_gain"}); }
 
 struct Feature {
     int64_t frame;

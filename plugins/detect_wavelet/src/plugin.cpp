@@ -80,19 +80,7 @@ struct Detector {
     }
 };
 
-camera::Stated read_camera(const nlohmann::json& p) {
-    if (p.contains("camera")) return camera::parse_camera(p.at("camera"));
-    // The flat fields of detect.wavelet 1.x: a stated camera.
-    static const char* const flat[] = {"baseline_adu", "e_per_adu", "qe", "read_noise_e", "em_gain"};
-    nlohmann::json c = nlohmann::json::object();
-    for (const char* f : flat)
-        if (p.contains(f)) c[f] = p.at(f);
-    if (c.empty()) return camera::parse_camera(nlohmann::json());
-    const double g = c.value("em_gain", 1.0);
-    c["kind"] = g > 1 ? "emccd" : "scmos";
-    if (g <= 1) c.erase("em_gain");
-    return camera::parse_camera(c);
-}
+camera::Stated read_camera(const nlohmann::json& p) { return camera::parse_camera_params(p, {"baseline_adu", "e_per_adu", "qe", "read_noise_e", "em_gain"}); }
 
 Detector make_detector(const spotflow_host* host, const char* params_json) {
     const auto p = nlohmann::json::parse(params_json);

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <initializer_list>
+
 #include <nlohmann/json.hpp>
 
 #include "spotflow_camera/camera.hpp"
@@ -26,6 +28,13 @@ struct Stated {
 // std::invalid_argument naming the field ("camera.e_per_adu must be > 0,
 // got -1") for impossible numbers. Thread-safe (pure).
 Stated parse_camera(const nlohmann::json& j);
+
+// Reads a detector's params: its `camera` object, or else the flat camera
+// fields of the detector's 1.x params (`flat_fields`, e.g. baseline_adu,
+// e_per_adu, qe, em_gain): any of them states the camera, an EMCCD when
+// em_gain > 1; none of them, kind auto. Throws as parse_camera.
+// Thread-safe (pure).
+Stated parse_camera_params(const nlohmann::json& params, std::initializer_list<const char*> flat_fields);
 
 // Checks a camera against the movie's median ADU: an offset at or above it
 // leaves no signal. Throws std::invalid_argument naming camera.baseline_adu.
